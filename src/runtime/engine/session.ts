@@ -1,0 +1,104 @@
+// onnxruntime-node sessions: execution provider choice, threads, and HostTensor feeds and fetches.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { Graph } from '../onnx/ir.js';
+import { encodeModel, toModelProto } from '../onnx/graph-proto.js';
+import { bytesOf, externalTensorProto } from '../onnx/tensor-proto.js';
+import type { DType, HostTensor } from './tensor.js';
+
+export type ExecutionProvider = 'auto' | 'cpu' | 'cuda';
+
+export interface SessionOptions {
+  provider?: ExecutionProvider;
+  /** Intra-op threads; defaults to the machine's cores (onnxruntime's own default). */
+  threads?: number;
+  /** Graph optimization level (onnxruntime's 'all' unless a test wants the graph run as written). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  deviceId?: number;
+}
+
+const ORT_TYPES: Partial<Record<DType, ort.Tensor.Type>> = {
+  float32: 'float32', float16: 'float16', float64: 'float64', int64: 'int64', int32: 'int32', int8: 'int8', uint8: 'uint8', bool: 'bool',
+};
+
+export function toOrt(t: HostTensor): ort.Tensor {
+  const type = ORT_TYPES[t.dtype];
+  if (!type) throw new Error(`onnxruntime has no tensor type for ${t.dtype}`);
+  return new ort.Tensor(type, t.data as never, t.shape);
+}
+
+export function fromOrt(t: ort.Tensor): HostTensor {
+  return { dtype: t.type as DType, shape: [...t.dims], data: t.data as HostTensor['data'] };
+}
+
+let cudaProbe: boolean | undefined;
+/**
+ * CUDA needs onnxruntime-node's CUDA provider library, which its install script fetches unless told to skip (this
+ * project skips it so installs work offline; see README "CUDA"). Available means that library is on disk.
+ */
+export function cudaAvailable(): boolean {
+  if (cudaProbe === undefined) {
+    const root = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const bin = path.join(root, 'bin');
+    cudaProbe = fs.existsSync(bin) && fs.readdirSync(bin, { recursive: true }).some((f) => String(f).endsWith('libonnxruntime_providers_cuda.so'));
+  }
+  return cudaProbe;
+}
+
+function providers(o: SessionOptions): ort.InferenceSession.ExecutionProviderConfig[] {
+  const p = o.provider ?? 'auto';
+  if (p === 'cuda' || (p === 'auto' && cudaAvailable())) return [{ name: 'cuda', deviceId: o.deviceId ?? 0 }, 'cpu'];
+  return ['cpu'];
+}
+
+/** Initializers larger than this go to onnxruntime as in-memory external data: no copy into the protobuf. */
+const EXTERNAL_THRESHOLD = 1024;
+
+export class Session {
+  private constructor(
+    readonly ort: ort.InferenceSession,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+  ) {}
+
+  static async fromGraph(graph: Graph, o: SessionOptions = {}): Promise<Session> {
+    const externalData: { path: string; data: Uint8Array }[] = [];
+    const model = toModelProto(graph, {
+      initializer: (name, t) => {
+        if (t.data.byteLength < EXTERNAL_THRESHOLD) return undefined;
+        const path = `w${externalData.length}.bin`;
+        externalData.push({ path, data: bytesOf(t.data) });
+        return externalTensorProto(name, t, path, 0);
+      },
+    });
+    return Session.fromBytes(encodeModel(model), o, externalData);
+  }
+
+  static async fromBytes(bytes: Uint8Array, o: SessionOptions = {}, externalData: { path: string; data: Uint8Array | string }[] = []): Promise<Session> {
+    const s = await ort.InferenceSession.create(bytes, {
+      executionProviders: providers(o),
+      intraOpNumThreads: o.threads ?? 0,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: o.optimization ?? 'all',
+      externalData,
+    });
+    return new Session(s, s.inputNames, s.outputNames);
+  }
+
+  /** Runs with HostTensor feeds; returns the requested (default: all) outputs as HostTensors. */
+  async run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>> {
+    const f: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) f[k] = toOrt(v);
+    const out = fetches ? await this.ort.run(f, [...fetches]) : await this.ort.run(f);
+    const r: Record<string, HostTensor> = {};
+    for (const [k, v] of Object.entries(out)) r[k] = fromOrt(v);
+    return r;
+  }
+
+  async release(): Promise<void> {
+    await this.ort.release();
+  }
+}

@@ -1,0 +1,104 @@
+// Neural-network layers as compositions of ops, with parameters named the way diffusers and torch name them
+// (`<prefix>.weight`, `<prefix>.bias`), so checkpoints map onto models by rule.
+import type { GraphBuilder, Sym } from './builder.js';
+import * as op from './ops/index.js';
+import type { ParamSource } from './params.js';
+
+export interface LayerContext {
+  b: GraphBuilder;
+  params: ParamSource;
+}
+
+function weight(ctx: LayerContext, name: string, shape: number[], init: Parameters<ParamSource['tensor']>[2]): Sym {
+  return ctx.b.param(name, ctx.params.tensor(name, shape, init));
+}
+
+/** torch.nn.Linear: y = x W^T + b over the last axis, W stored [out, in]. */
+export function linear(ctx: LayerContext, prefix: string, x: Sym, outFeatures: number, bias = true): Sym {
+  const inF = x.shape[x.rank - 1];
+  const w = weight(ctx, `${prefix}.weight`, [outFeatures, inF], { kind: 'fanIn', fanIn: inF });
+  const bv = bias ? weight(ctx, `${prefix}.bias`, [outFeatures], { kind: 'fanIn', fanIn: inF }) : null;
+  return linearWith(x, w, bv);
+}
+
+/** y = x W^T + b with given weight symbols (Gemm on a 2-D view: one well-tuned kernel, one simple gradient). */
+export function linearWith(x: Sym, w: Sym, bias: Sym | null): Sym {
+  const inF = x.shape[x.rank - 1];
+  const lead = x.shape.slice(0, -1);
+  const x2 = op.reshape(x, [-1, inF]);
+  const y = op.gemm(x2, w, bias, { transB: true });
+  return op.reshape(y, [...lead, w.shape[0]]);
+}
+
+/** torch.nn.Conv2d with square kernel. */
+export function conv2d(ctx: LayerContext, prefix: string, x: Sym, outChannels: number, kernel: number, o: { stride?: number; padding?: number; bias?: boolean } = {}): Sym {
+  const inC = x.shape[1];
+  const fanIn = inC * kernel * kernel;
+  const w = weight(ctx, `${prefix}.weight`, [outChannels, inC, kernel, kernel], { kind: 'fanIn', fanIn });
+  const bv = o.bias === false ? null : weight(ctx, `${prefix}.bias`, [outChannels], { kind: 'fanIn', fanIn });
+  const p = o.padding ?? 0, s = o.stride ?? 1;
+  return op.conv(x, w, bv, { strides: [s, s], pads: [p, p, p, p] });
+}
+
+/** torch.nn.GroupNorm as exported to ONNX: InstanceNormalization over [N, G, C/G*H*W], then the affine per channel. */
+export function groupNorm(ctx: LayerContext, prefix: string, x: Sym, groups: number, eps = 1e-5): Sym {
+  const [n, c] = x.shape;
+  if (c % groups !== 0) throw new Error(`${prefix}: ${c} channels do not split into ${groups} groups`);
+  const gamma = weight(ctx, `${prefix}.weight`, [c], { kind: 'ones' });
+  const beta = weight(ctx, `${prefix}.bias`, [c], { kind: 'zeros' });
+  const b = x.b;
+  const ones = b.constant({ dtype: 'float32', shape: [groups], data: new Float32Array(groups).fill(1) });
+  const zeros = b.constant({ dtype: 'float32', shape: [groups], data: new Float32Array(groups) });
+  const xn = op.instanceNorm(op.reshape(x, [n, groups, -1]), ones, zeros, eps);
+  const bshape = [c, ...Array(x.rank - 2).fill(1)];
+  return op.add(op.mul(op.reshape(xn, [...x.shape]), op.reshape(gamma, bshape)), op.reshape(beta, bshape));
+}
+
+/** torch.nn.LayerNorm over the last axis (ONNX LayerNormalization, opset 17). */
+export function layerNorm(ctx: LayerContext, prefix: string, x: Sym, eps = 1e-5): Sym {
+  const d = x.shape[x.rank - 1];
+  const gamma = weight(ctx, `${prefix}.weight`, [d], { kind: 'ones' });
+  const beta = weight(ctx, `${prefix}.bias`, [d], { kind: 'zeros' });
+  return op.layerNormOp(x, gamma, beta, eps, -1);
+}
+
+export function silu(x: Sym): Sym {
+  return op.mul(x, op.sigmoid(x));
+}
+
+/** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
+export function gelu(x: Sym): Sym {
+  return op.mul(op.mul(x, 0.5), op.add(op.erf(op.mul(x, Math.SQRT1_2)), 1));
+}
+
+/** CLIP's quick_gelu: x sigmoid(1.702 x). */
+export function quickGelu(x: Sym): Sym {
+  return op.mul(x, op.sigmoid(op.mul(x, 1.702)));
+}
+
+/**
+ * Multi-head scaled dot-product attention on [B, N, D] queries and [B, M, D] keys/values, with an optional additive
+ * mask broadcastable to [B, H, N, M]. Scores use FusedMatMul (transB, alpha = 1/sqrt(d)): no explicit transpose of K.
+ */
+export function attention(q: Sym, k: Sym, v: Sym, heads: number, mask?: Sym): Sym {
+  const [bsz, n, d] = q.shape;
+  const m = k.shape[1];
+  if (d % heads !== 0) throw new Error(`attention: width ${d} does not split into ${heads} heads`);
+  const hd = d / heads;
+  const split = (t: Sym, len: number) => op.transpose(op.reshape(t, [bsz, len, heads, hd]), [0, 2, 1, 3]);
+  let scores = op.matmulT(split(q, n), split(k, m), false, true, 1 / Math.sqrt(hd));
+  if (mask) scores = op.add(scores, mask);
+  const out = op.matmul(op.softmax(scores, -1), split(v, m));
+  return op.reshape(op.transpose(out, [0, 2, 1, 3]), [bsz, n, d]);
+}
+
+/** Sinusoidal timestep embedding [sin | cos] with diffusers' default frequencies (flip_sin_to_cos=false, shift 0). */
+export function timestepEmbedding(t: Sym, dim: number, maxPeriod = 10000, flipSinToCos = false, downscaleFreqShift = 0): Sym {
+  const half = dim / 2;
+  const freqs = new Float32Array(half);
+  for (let i = 0; i < half; i++) freqs[i] = Math.exp((-Math.log(maxPeriod) * i) / (half - downscaleFreqShift));
+  const f = t.b.constant({ dtype: 'float32', shape: [1, half], data: freqs });
+  const a = op.mul(op.unsqueeze(op.cast(t, 'float32'), [1]), f);
+  const parts = flipSinToCos ? [op.cos(a), op.sin(a)] : [op.sin(a), op.cos(a)];
+  return op.concat(parts, -1);
+}
