@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Graph } from '../onnx/ir.js';
 import { encodeModel, toModelProto } from '../onnx/graph-proto.js';
+import { onnx } from '../onnx/proto.js';
 import { bytesOf, externalTensorProto } from '../onnx/tensor-proto.js';
 import type { DType, HostTensor } from './tensor.js';
 
@@ -53,6 +54,16 @@ function providers(o: SessionOptions): ort.InferenceSession.ExecutionProviderCon
   return ['cpu'];
 }
 
+function sessionOptions(o: SessionOptions): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: providers(o),
+    intraOpNumThreads: o.threads ?? 0,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: o.optimization ?? 'all',
+  };
+}
+
 /** Initializers larger than this go to onnxruntime as in-memory external data: no copy into the protobuf. */
 const EXTERNAL_THRESHOLD = 1024;
 
@@ -63,7 +74,8 @@ export class Session {
     readonly outputNames: readonly string[],
   ) {}
 
-  static async fromGraph(graph: Graph, o: SessionOptions = {}): Promise<Session> {
+  /** `extraOutputs` exposes intermediate values too (their types are left for onnxruntime to infer). */
+  static async fromGraph(graph: Graph, o: SessionOptions = {}, extraOutputs: string[] = []): Promise<Session> {
     const externalData: { path: string; data: Uint8Array }[] = [];
     const model = toModelProto(graph, {
       initializer: (name, t) => {
@@ -73,18 +85,18 @@ export class Session {
         return externalTensorProto(name, t, path, 0);
       },
     });
+    model.graph!.output!.push(...extraOutputs.map((name) => onnx.ValueInfoProto.create({ name })));
     return Session.fromBytes(encodeModel(model), o, externalData);
   }
 
+  /** A model file, with any external data beside it (onnxruntime reads it directly). */
+  static async fromFile(file: string, o: SessionOptions = {}): Promise<Session> {
+    const s = await ort.InferenceSession.create(file, sessionOptions(o));
+    return new Session(s, s.inputNames, s.outputNames);
+  }
+
   static async fromBytes(bytes: Uint8Array, o: SessionOptions = {}, externalData: { path: string; data: Uint8Array | string }[] = []): Promise<Session> {
-    const s = await ort.InferenceSession.create(bytes, {
-      executionProviders: providers(o),
-      intraOpNumThreads: o.threads ?? 0,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: o.optimization ?? 'all',
-      externalData,
-    });
+    const s = await ort.InferenceSession.create(bytes, { ...sessionOptions(o), externalData });
     return new Session(s, s.inputNames, s.outputNames);
   }
 
