@@ -1,0 +1,11 @@
+// `npm run bench -- <name>`: runs one benchmark (or lists them).
+const benches: Record<string, () => Promise<unknown>> = {
+  'train-step': () => import('./train-step.js'),
+};
+
+const name = process.argv[2];
+if (!name || !benches[name]) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}>`);
+  process.exit(name ? 1 : 0);
+}
+await benches[name]();
