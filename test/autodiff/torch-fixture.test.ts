@@ -76,11 +76,23 @@ test('mini UNet: loss, output and every gradient match PyTorch; 3 AdamW steps ma
     losses.push(r.loss);
   }
   losses.forEach((l, i) => assert.ok(Math.abs(l - meta.step_losses[i]) / meta.step_losses[i] < 1e-4, `step ${i} loss ${l} vs ${meta.step_losses[i]}`));
+  // Adam moves each weight by about lr * sign(gradient) whatever the gradient's size, so where a gradient element is
+  // within a few orders of Adam's eps (1e-8; some here are ~1e-8) float32 rounding of the gradient visibly changes
+  // the update. So the bound is on the update, in units of one step (lr): elements with |grad| >= 1e-5 within 1% of
+  // a step of torch's, the rest within 10%.
   let worstP = ['', 0] as [string, number];
+  let worstTiny = ['', 0] as [string, number];
   for (const [name, p] of trainer.params) {
-    const e = relErr(p, after3.get(name)!.data as Float32Array);
-    if (e > worstP[1]) worstP = [name, e];
+    const ref = after3.get(name)!.data as Float32Array;
+    const g = grads.get(name)!.data as Float32Array;
+    for (let i = 0; i < p.length; i++) {
+      const e = Math.abs(p[i] - ref[i]);
+      if (Math.abs(g[i]) >= 1e-5) {
+        if (e > worstP[1]) worstP = [name, e];
+      } else if (e > worstTiny[1]) worstTiny = [name, e];
+    }
   }
-  assert.ok(worstP[1] <= 1e-4, `worst parameter after 3 steps ${worstP[0]}: relative error ${worstP[1].toExponential(2)}`);
+  assert.ok(worstP[1] <= 0.01 * meta.adamw.lr, `worst parameter after 3 steps ${worstP[0]}: off by ${worstP[1].toExponential(2)}`);
+  assert.ok(worstTiny[1] <= 0.1 * meta.adamw.lr, `worst tiny-gradient parameter ${worstTiny[0]}: off by ${worstTiny[1].toExponential(2)}`);
   await trainer.release();
 });
