@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeTrainingGraph } from '../src/runtime/autodiff/training-graph.js';
 import { Trainer } from '../src/runtime/autodiff/trainer.js';
-import { AdamW } from '../src/runtime/engine/optim/adamw.js';
+import { FusedAdamW } from '../src/runtime/engine/optim/fused-adamw.js';
 import { Rng } from '../src/runtime/engine/random.js';
 import { Session } from '../src/runtime/engine/session.js';
 import type { HostTensor } from '../src/runtime/engine/tensor.js';
@@ -48,7 +48,7 @@ const noise = f32([2, 4, 32, 32]);
 
 const tg = makeTrainingGraph(build(true), 'loss');
 const params = tg.params.reduce((n, p) => n + tg.initial.get(p)!.data.length, 0);
-const trainer = await Trainer.create(tg, new AdamW({ lr: 1e-4, weightDecay: 1e-2 }), { session: { threads: THREADS } });
+const trainer = await Trainer.create(tg, FusedAdamW.create({ lr: 1e-4, weightDecay: 1e-2, session: { threads: THREADS } }), { session: { threads: THREADS } });
 const fwdGraph = build(false);
 const forward = await Session.fromGraph(fwdGraph, { threads: THREADS });
 
@@ -68,7 +68,7 @@ for (let i = 0; i < WARMUP + STEPS; i++) {
 const t0 = performance.now();
 const { grads } = await trainer.gradients({ ...inputs, noise });
 const t1 = performance.now();
-trainer.apply(grads);
+await trainer.apply(grads);
 const t2 = performance.now();
 
 const msPerStep = median(stepMs);

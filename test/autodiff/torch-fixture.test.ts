@@ -70,7 +70,7 @@ test('mini UNet: loss, output and every gradient match PyTorch; 3 AdamW steps ma
   assert.ok(worst[1] <= 1e-4, `worst gradient ${worst[0]}: relative error ${worst[1].toExponential(2)}`);
 
   const losses = [first.loss];
-  trainer.apply(first.grads);
+  await trainer.apply(first.grads);
   for (let s = 1; s < 3; s++) {
     const r = await trainer.step(feeds);
     losses.push(r.loss);

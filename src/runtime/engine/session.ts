@@ -110,6 +110,22 @@ export class Session {
     return r;
   }
 
+  /**
+   * Runs writing the named outputs into the given tensors' memory (no copies: gradients land in place) and returns
+   * the other requested outputs as new HostTensors.
+   */
+  async runInto(feeds: Record<string, HostTensor>, into: Record<string, HostTensor>, fetchAlso: readonly string[] = []): Promise<Record<string, HostTensor>> {
+    const f: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) f[k] = toOrt(v);
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const [k, v] of Object.entries(into)) fetches[k] = toOrt(v);
+    for (const k of fetchAlso) fetches[k] = null;
+    const out = await this.ort.run(f, fetches);
+    const r: Record<string, HostTensor> = {};
+    for (const k of fetchAlso) r[k] = fromOrt(out[k]);
+    return r;
+  }
+
   async release(): Promise<void> {
     await this.ort.release();
   }

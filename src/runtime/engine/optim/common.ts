@@ -8,7 +8,7 @@ export interface Optimizer {
   /** number of step() calls so far */
   readonly stepCount: number;
   /** Updates params in place. Params without a gradient are skipped (like torch when p.grad is None). */
-  step(params: ParamMap, grads: ParamMap, lr?: number): void;
+  step(params: ParamMap, grads: ParamMap, lr?: number): void | Promise<void>;
   /** Tensors share memory with the optimizer (like torch); write or copy them before the next step. */
   stateDict(): Record<string, HostTensor>;
   /** Replaces all state with a copy of `sd`. */
