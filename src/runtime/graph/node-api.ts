@@ -1,0 +1,118 @@
+// The node interface: a declarative schema (what /object_info serves and the editor draws) plus `run`. Nodes import
+// this file; the executor, the CLI and the server see nodes only through it.
+import type { ImageBatch } from '../engine/image.js';
+import type { Rng } from '../engine/random.js';
+
+/** Socket types, named like ComfyUI's (MODEL, CLIP, VAE, IMAGE, LATENT, CONDITIONING...) plus the project's own. */
+export type SocketType = string;
+
+interface InputCommon {
+  tooltip?: string;
+  /** Optional inputs may be left unconnected/unset (ComfyUI's "optional" section). */
+  optional?: boolean;
+  /** A widget type that must be fed by a link (no widget drawn). */
+  forceInput?: boolean;
+}
+
+export type InputSpec =
+  | (InputCommon & { type: 'INT'; default?: number; min?: number; max?: number; step?: number; controlAfterGenerate?: boolean })
+  | (InputCommon & { type: 'FLOAT'; default?: number; min?: number; max?: number; step?: number; round?: number })
+  | (InputCommon & { type: 'STRING'; default?: string; multiline?: boolean; placeholder?: string })
+  | (InputCommon & { type: 'BOOLEAN'; default?: boolean; labelOn?: string; labelOff?: string })
+  /** A choice among options; `options` may be computed when asked (e.g. files in a folder). */
+  | (InputCommon & { type: 'COMBO'; options: readonly string[] | ((folders: Folders) => string[]); default?: string; imageUpload?: boolean })
+  /** A link-only socket (MODEL, IMAGE, PROMPTS...). */
+  | (InputCommon & { type: SocketType; link: true });
+
+/** Input types drawn as widgets (their values live in the workflow, not on links). */
+export const WIDGET_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO']);
+
+export function isWidget(spec: InputSpec): boolean {
+  return WIDGET_TYPES.has(spec.type) && !('link' in spec);
+}
+
+export interface OutputSpec {
+  name: string;
+  type: SocketType;
+  tooltip?: string;
+  /** The output is a list processed element-wise downstream (ComfyUI's OUTPUT_IS_LIST). */
+  isList?: boolean;
+}
+
+export interface Folders {
+  input: string;
+  output: string;
+  temp: string;
+  models: string;
+}
+
+/** A file a node wrote for the UI (ComfyUI's {filename, subfolder, type}). */
+export interface FileRef {
+  filename: string;
+  subfolder: string;
+  type: 'output' | 'temp' | 'input';
+}
+
+/** What an output node shows in the UI, keyed like ComfyUI's (images, text, ...). */
+export type UiOutput = Record<string, unknown[]>;
+
+export interface NodeResult {
+  /** One value per declared output, in order. */
+  outputs: unknown[];
+  ui?: UiOutput;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface RunContext {
+  /** The node's id in the prompt. */
+  readonly nodeId: string;
+  readonly promptId: string;
+  readonly signal: AbortSignal;
+  /** Seeded from the prompt and node, so a rerun repeats exactly. */
+  readonly rng: Rng;
+  readonly folders: Folders;
+  /** Progress of this node (value of max), with an optional line of text (e.g. "loss 0.123"). */
+  progress(value: number, max: number, text?: string): void;
+  /** Training metrics (loss, reward_mean, reward_std, lr, ...) at a step or epoch. */
+  metrics(values: Record<string, number>, step: number): void;
+  /** A preview image shown on the node while it runs. */
+  preview(image: ImageBatch): void;
+  log(level: LogLevel, message: string): void;
+  /** Throws an InterruptedError when the run was cancelled; long nodes call it at least once per step. */
+  checkInterrupted(): void;
+}
+
+export interface NodeDefinition {
+  /** ComfyUI's class_type. */
+  type: string;
+  displayName: string;
+  category: string;
+  description: string;
+  /** Inputs in display order (ComfyUI's input_order). */
+  inputs: Record<string, InputSpec>;
+  outputs: OutputSpec[];
+  /** Output nodes are where execution starts walking upstream (ComfyUI's OUTPUT_NODE). */
+  outputNode?: boolean;
+  /**
+   * A fingerprint of outside state the node reads (a file's mtime, say), part of its cache key; return a fresh value
+   * (e.g. NaN) to never cache. ComfyUI's IS_CHANGED.
+   */
+  isChanged?(inputs: Record<string, unknown>, folders: Folders): string | number | undefined;
+  /** Extra checks on widget values before the run (ComfyUI's VALIDATE_INPUTS); return an error message or nothing. */
+  validate?(inputs: Record<string, unknown>, folders: Folders): string | undefined;
+  run(inputs: Record<string, unknown>, ctx: RunContext): Promise<NodeResult>;
+}
+
+/** Thrown by checkInterrupted(): the run was cancelled, not failed. */
+export class InterruptedError extends Error {
+  constructor(message = 'interrupted') {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** Helper for node files: a definition with its literal type kept. */
+export function defineNode(def: NodeDefinition): NodeDefinition {
+  return def;
+}
