@@ -47,7 +47,7 @@ export function backward(graph: Graph, loss: string, wrt: string[], o: BackwardO
   for (let k = forwardNodes.length - 1; k >= 0; k--) {
     const node = forwardNodes[k];
     if (!node.outputs.some((out) => pending.has(out))) continue;
-    const dy = node.outputs.map((out) => (requires.has(out) ? take(out) : undefined));
+    const dy = node.outputs.map((out) => (out && requires.has(out) ? take(out) : undefined));
     if (dy.every((d) => d === undefined)) continue;
     const needs = node.inputs.map((i) => i !== '' && requires.has(i));
     const grads = applyRule(b, node, dy, needs);
@@ -84,7 +84,7 @@ function applyRule(b: GraphBuilder, node: IRNode, dy: (Sym | undefined)[], needs
       b,
       node,
       x: node.inputs.map((i) => (i ? b.sym(i) : undefined)),
-      y: node.outputs.map((o) => b.sym(o)),
+      y: node.outputs.map((o) => (o ? b.sym(o) : undefined)),
       dy,
       needs,
       constInts: (i) => {

@@ -8,8 +8,8 @@ export interface GradContext {
   node: IRNode;
   /** Forward inputs (undefined where an optional input is omitted). */
   x: (Sym | undefined)[];
-  /** Forward outputs. */
-  y: Sym[];
+  /** Forward outputs (undefined where an optional output is omitted). */
+  y: (Sym | undefined)[];
   /** Gradients of the loss with respect to each output; undefined means zero. */
   dy: (Sym | undefined)[];
   /** Which inputs need a gradient. */

@@ -7,7 +7,7 @@ import { unbroadcast } from './util.js';
 
 /** Rule for y = f(x) given dy/dx as a function of (x, y). */
 function unary(op_: string, deriv: (x: Sym, y: Sym, c: GradContext) => Sym): void {
-  defineGrad(op_, (c) => [c.needs[0] && c.dy[0] ? op.mul(c.dy[0], deriv(c.x[0]!, c.y[0], c)) : undefined]);
+  defineGrad(op_, (c) => [c.needs[0] && c.dy[0] ? op.mul(c.dy[0], deriv(c.x[0]!, c.y[0]!, c)) : undefined]);
 }
 
 defineGrad(['Identity', 'Dropout'], (c) => [c.dy[0]]);
@@ -49,14 +49,14 @@ defineGrad('Div', (c) => {
   const g = c.dy[0]!;
   const [a, b] = c.x as Sym[];
   const ga = c.needs[0] || c.needs[1] ? op.div(g, b) : undefined;
-  return [c.needs[0] ? unbroadcast(ga!, a.shape) : undefined, c.needs[1] ? unbroadcast(op.neg(op.mul(ga!, c.y[0])), b.shape) : undefined];
+  return [c.needs[0] ? unbroadcast(ga!, a.shape) : undefined, c.needs[1] ? unbroadcast(op.neg(op.mul(ga!, c.y[0]!)), b.shape) : undefined];
 });
 defineGrad('Pow', (c) => {
   const g = c.dy[0]!;
   const [a, p] = c.x as Sym[];
   // d/da a^p = p a^(p-1); d/dp a^p = a^p ln a (only where a > 0, as torch does).
   const da = c.needs[0] ? unbroadcast(op.mul(g, op.mul(p, op.pow(a, op.sub(p, 1)))), a.shape) : undefined;
-  const dp = c.needs[1] ? unbroadcast(op.mul(g, op.mul(c.y[0], op.log(op.where(op.greater(a, 0), a, 1)))), p.shape) : undefined;
+  const dp = c.needs[1] ? unbroadcast(op.mul(g, op.mul(c.y[0]!, op.log(op.where(op.greater(a, 0), a, 1)))), p.shape) : undefined;
   return [da, dp];
 });
 defineGrad('Sum', (c) => c.x.map((x, i) => (c.needs[i] ? unbroadcast(c.dy[0]!, x!.shape) : undefined)));

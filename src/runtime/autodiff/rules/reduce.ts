@@ -28,13 +28,13 @@ defineGrad('ReduceSumSquare', (c) => {
 });
 defineGrad('Softmax', (c) => {
   // dx = y * (dy - sum(dy * y, axis))
-  const y = c.y[0], dy = c.dy[0]!;
+  const y = c.y[0]!, dy = c.dy[0]!;
   const axis = attrInt(c.node, 'axis', -1);
   return [op.mul(y, op.sub(dy, op.reduceSum(op.mul(dy, y), [axis < 0 ? axis + y.rank : axis], true)))];
 });
 defineGrad('LogSoftmax', (c) => {
   // dx = dy - softmax(x) * sum(dy, axis)
-  const y = c.y[0], dy = c.dy[0]!;
+  const y = c.y[0]!, dy = c.dy[0]!;
   const axis = attrInt(c.node, 'axis', -1);
   return [op.sub(dy, op.mul(op.exp(y), op.reduceSum(dy, [axis < 0 ? axis + y.rank : axis], true)))];
 });

@@ -26,7 +26,8 @@ defineGrad('Concat', (c) => {
 defineGrad('Split', (c) => {
   const x = c.x[0]!;
   const axis = (attrInt(c.node, 'axis', 0) + x.rank) % x.rank;
-  const parts = c.y.map((y, i) => c.dy[i] ?? x.b.constant({ dtype: y.dtype, shape: [...y.shape], data: new Float32Array(y.size) }));
+  // Split outputs are never omitted; outputs that do not reach the loss contribute zeros.
+  const parts = c.y.map((y, i) => c.dy[i] ?? x.b.constant({ dtype: y!.dtype, shape: [...y!.shape], data: new Float32Array(y!.size) }));
   return [op.concat(parts, axis)];
 });
 

@@ -78,8 +78,10 @@ export function matmulShape(c: InferContext, a: number[], b: number[]): number[]
 defineOp('MatMul', (c) => [{ dtype: need(c, 0).dtype, shape: matmulShape(c, need(c, 0).shape, need(c, 1).shape) }]);
 defineOp('FusedMatMul', (c) => {
   const t = (s: number[], on: number) => (on ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : s);
-  const a = t(need(c, 0).shape, attrInt(c.node, 'transA', 0));
-  const b = t(need(c, 1).shape, attrInt(c.node, 'transB', 0));
+  // transBatch moves axis 0 behind the batch axes ([d0, d1.., dn-2, dn-1] -> [d1.., dn-2, d0, dn-1]) before transA/B.
+  const tb = (s: number[], on: number) => (on ? [...s.slice(1, -1), s[0], s[s.length - 1]] : s);
+  const a = t(tb(need(c, 0).shape, attrInt(c.node, 'transBatchA', 0)), attrInt(c.node, 'transA', 0));
+  const b = t(tb(need(c, 1).shape, attrInt(c.node, 'transBatchB', 0)), attrInt(c.node, 'transB', 0));
   return [{ dtype: need(c, 0).dtype, shape: matmulShape(c, a, b) }];
 });
 defineOp('Gemm', (c) => {
