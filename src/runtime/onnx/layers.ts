@@ -1,6 +1,7 @@
 // Neural-network layers as compositions of ops, with parameters named the way diffusers and torch name them
 // (`<prefix>.weight`, `<prefix>.bias`), so checkpoints map onto models by rule.
 import type { GraphBuilder, Sym } from './builder.js';
+import { A } from './ir.js';
 import * as op from './ops/index.js';
 import type { ParamSource } from './params.js';
 
@@ -40,16 +41,22 @@ export function conv2d(ctx: LayerContext, prefix: string, x: Sym, outChannels: n
   return op.conv(x, w, bv, { strides: [s, s], pads: [p, p, p, p] });
 }
 
-/** torch.nn.GroupNorm as exported to ONNX: InstanceNormalization over [N, G, C/G*H*W], then the affine per channel. */
+/**
+ * torch.nn.GroupNorm: LayerNormalization over each group's [C/G*H*W] values of [N, G, C/G*H*W] (unit affine), then the
+ * per-channel affine. LayerNormalization rather than the InstanceNormalization torch exports: it also outputs the mean
+ * and 1/sigma, which the gradient then reuses instead of recomputing them in three more passes over the activations.
+ */
 export function groupNorm(ctx: LayerContext, prefix: string, x: Sym, groups: number, eps = 1e-5): Sym {
   const [n, c] = x.shape;
   if (c % groups !== 0) throw new Error(`${prefix}: ${c} channels do not split into ${groups} groups`);
   const gamma = weight(ctx, `${prefix}.weight`, [c], { kind: 'ones' });
   const beta = weight(ctx, `${prefix}.bias`, [c], { kind: 'zeros' });
   const b = x.b;
-  const ones = b.constant({ dtype: 'float32', shape: [groups], data: new Float32Array(groups).fill(1) });
-  const zeros = b.constant({ dtype: 'float32', shape: [groups], data: new Float32Array(groups) });
-  const xn = op.instanceNorm(op.reshape(x, [n, groups, -1]), ones, zeros, eps);
+  const grouped = op.reshape(x, [n, groups, -1]);
+  const len = grouped.shape[2];
+  const ones = b.constant({ dtype: 'float32', shape: [len], data: new Float32Array(len).fill(1) });
+  const zeros = b.constant({ dtype: 'float32', shape: [len], data: new Float32Array(len) });
+  const [xn] = b.op('LayerNormalization', [grouped, ones, zeros], { axis: A.i(2), epsilon: A.f(eps) }, 3);
   const bshape = [c, ...Array(x.rank - 2).fill(1)];
   return op.add(op.mul(op.reshape(xn, [...x.shape]), op.reshape(gamma, bshape)), op.reshape(beta, bshape));
 }
