@@ -62,6 +62,12 @@ export interface NodeResult {
   ui?: UiOutput;
 }
 
+/** What saved images embed, as ComfyUI's PNGs do: the API prompt and the UI workflow it came from. */
+export interface PngInfo {
+  prompt?: unknown;
+  workflow?: unknown;
+}
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface RunContext {
@@ -72,6 +78,8 @@ export interface RunContext {
   /** Seeded from the prompt and node, so a rerun repeats exactly. */
   readonly rng: Rng;
   readonly folders: Folders;
+  /** For output nodes that save images. */
+  readonly pngInfo?: PngInfo;
   /** Progress of this node (value of max), with an optional line of text (e.g. "loss 0.123"). */
   progress(value: number, max: number, text?: string): void;
   /** Training metrics (loss, reward_mean, reward_std, lr, ...) at a step or epoch. */
