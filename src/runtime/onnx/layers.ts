@@ -8,7 +8,29 @@ import type { ParamSource } from './params.js';
 export interface LayerContext {
   b: GraphBuilder;
   params: ParamSource;
+  /** Low-rank adapters on chosen linear layers (attention projections, for DreamBooth-LoRA and DDPO). */
+  lora?: LoraConfig;
 }
+
+/**
+ * LoRA: W' = W + strength * (alpha/rank) * up @ down on each targeted linear layer, computed as a side branch so the
+ * base weight stays untouched and only `<prefix>.lora_down.weight` [rank, in] and `<prefix>.lora_up.weight`
+ * [out, rank] train. Fresh adapters: down ~ N(0, (1/rank)^2), up = 0, so a new adapter changes nothing.
+ */
+export interface LoraConfig {
+  rank: number;
+  alpha: number;
+  /** Whether the linear layer with this parameter prefix gets an adapter. */
+  targets: (prefix: string) => boolean;
+  /** A scalar input multiplying every adapter's output (the LoRA strength users set); 1 when absent. */
+  strength?: Sym;
+  /** Where adapter weights come from (their own source: random init, or a loaded LoRA file). */
+  params: ParamSource;
+}
+
+/** Parameter names of an adapter, and a test for them (to choose what trains). */
+export const loraNames = (prefix: string) => ({ down: `${prefix}.lora_down.weight`, up: `${prefix}.lora_up.weight` });
+export const isLoraParam = (name: string) => name.endsWith('.lora_down.weight') || name.endsWith('.lora_up.weight');
 
 function weight(ctx: LayerContext, name: string, shape: number[], init: Parameters<ParamSource['tensor']>[2]): Sym {
   return ctx.b.param(name, ctx.params.tensor(name, shape, init));
@@ -19,7 +41,15 @@ export function linear(ctx: LayerContext, prefix: string, x: Sym, outFeatures: n
   const inF = x.shape[x.rank - 1];
   const w = weight(ctx, `${prefix}.weight`, [outFeatures, inF], { kind: 'fanIn', fanIn: inF });
   const bv = bias ? weight(ctx, `${prefix}.bias`, [outFeatures], { kind: 'fanIn', fanIn: inF }) : null;
-  return linearWith(x, w, bv);
+  const y = linearWith(x, w, bv);
+  const lora = ctx.lora;
+  if (!lora?.targets(prefix)) return y;
+  const names = loraNames(prefix);
+  const down = ctx.b.param(names.down, lora.params.tensor(names.down, [lora.rank, inF], { kind: 'normal', std: 1 / lora.rank }));
+  const up = ctx.b.param(names.up, lora.params.tensor(names.up, [outFeatures, lora.rank], { kind: 'zeros' }));
+  let branch = op.mul(linearWith(linearWith(x, down, null), up, null), lora.alpha / lora.rank);
+  if (lora.strength) branch = op.mul(branch, lora.strength);
+  return op.add(y, branch);
 }
 
 /** y = x W^T + b with given weight symbols (Gemm on a 2-D view: one well-tuned kernel, one simple gradient). */
