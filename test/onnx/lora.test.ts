@@ -23,7 +23,7 @@ test('LoRA adapters sit on targeted layers only, start as a no-op, and scale wit
   assert.deepEqual(names.sort(), ['attn.to_q.lora_down.weight', 'attn.to_q.lora_up.weight']);
   b.output(y, 'y');
   // Give the adapter a nonzero up so strength matters.
-  b.graph.initializers.get('attn.to_q.lora_up.weight')!.data.fill(0.3);
+  (b.graph.initializers.get('attn.to_q.lora_up.weight')!.data as Float32Array).fill(0.3);
   const s = await Session.fromGraph(b.graph);
   const x = { dtype: 'float32' as const, shape: [2, 5, 8], data: Float32Array.from({ length: 80 }, (_, i) => Math.sin(i)) };
   const at = async (v: number) => (await s.run({ x, lora_strength: { dtype: 'float32', shape: [], data: Float32Array.of(v) } })).y.data as Float32Array;
