@@ -62,10 +62,13 @@ export interface NodeResult {
   ui?: UiOutput;
 }
 
-/** What saved images embed, as ComfyUI's PNGs do: the API prompt and the UI workflow it came from. */
+/**
+ * What output nodes embed in saved PNGs: ComfyUI's hidden PROMPT (the API prompt being run) and EXTRA_PNGINFO (the
+ * client's extra_data.extra_pnginfo, normally {workflow}: one text chunk per key). Absent: embed nothing.
+ */
 export interface PngInfo {
   prompt?: unknown;
-  workflow?: unknown;
+  extraPngInfo?: Record<string, unknown>;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

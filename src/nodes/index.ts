@@ -1,0 +1,34 @@
+// Every built-in node; the CLI and the server build their registry from this list.
+import { NodeRegistry } from '../runtime/graph/registry.js';
+import type { NodeDefinition } from '../runtime/graph/node-api.js';
+import { ImageGrid } from './image-grid.js';
+import { LoadImage } from './load-image.js';
+import { LoadSubjectImages } from './load-subject-images.js';
+import { PreviewImage } from './preview-image.js';
+import { PrimitiveBoolean } from './primitive-boolean.js';
+import { PrimitiveFloat } from './primitive-float.js';
+import { PrimitiveInt } from './primitive-int.js';
+import { PrimitiveString } from './primitive-string.js';
+import { PrimitiveStringMultiline } from './primitive-string-multiline.js';
+import { PromptTemplate } from './prompt-template.js';
+import { SaveImage } from './save-image.js';
+
+export type { PromptSet } from './prompt-set.js';
+
+export const builtinNodes: NodeDefinition[] = [
+  LoadImage,
+  LoadSubjectImages,
+  SaveImage,
+  PreviewImage,
+  ImageGrid,
+  PrimitiveString,
+  PrimitiveStringMultiline,
+  PrimitiveInt,
+  PrimitiveFloat,
+  PrimitiveBoolean,
+  PromptTemplate,
+];
+
+export function createRegistry(): NodeRegistry {
+  return new NodeRegistry(builtinNodes);
+}
