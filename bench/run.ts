@@ -1,6 +1,8 @@
 // `npm run bench -- <name>`: runs one benchmark (or lists them).
 const benches: Record<string, () => Promise<unknown>> = {
   'train-step': () => import('./train-step.js'),
+  'load-checkpoint': () => import('./load-checkpoint.js'),
+  'sd-unet': () => import('./sd-unet.js'),
 };
 
 const name = process.argv[2];
