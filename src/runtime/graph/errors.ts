@@ -49,8 +49,23 @@ export class PromptValidationError extends Error {
 /** One readable line per problem: "node 4 (KSampler) input 'steps': Value 0 smaller than min of 1". */
 export function formatValidation(error: PromptErrorBody, nodeErrors: NodeErrors): string {
   const lines = [`${error.message}${error.details ? `: ${error.details}` : ''}`];
-  for (const [id, e] of Object.entries(nodeErrors))
+  for (const e of Object.values(nodeErrors))
     for (const ie of e.errors)
-      lines.push(`  node ${id} (${e.class_type})${ie.extra_info.input_name ? ` input '${ie.extra_info.input_name}'` : ''}: ${ie.message}${ie.details ? ` - ${ie.details}` : ''}`);
+      // Messages already name the node, its class and the input.
+      lines.push(`  ${ie.message}${ie.details ? ` (${ie.details})` : ''}`);
   return lines.join('\n');
+}
+
+/**
+ * A workflow file that is not JSON, or not a ComfyUI workflow (UI JSON) or API prompt. `path` points at the part that
+ * is wrong, e.g. `nodes[3].inputs[1].link` ('' for the whole file); `reason` says what was expected there.
+ */
+export class WorkflowFormatError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(path ? `${path}: ${reason}` : reason);
+    this.name = 'WorkflowFormatError';
+  }
 }

@@ -1,0 +1,553 @@
+// Validation of an API prompt before it runs, with ComfyUI's error types and shapes (execution.py validate_prompt):
+// prompt-level problems throw at once; input problems are collected per node for every node an output needs.
+import { type InputError, type InputErrorType, type NodeErrors, PromptValidationError, type PromptErrorType } from './errors.js';
+import { type Folders, type InputSpec, type NodeDefinition } from './node-api.js';
+import type { Prompt, PromptNode } from './prompt.js';
+import { type NodeRegistry, comboOptions, inputInfo } from './registry.js';
+import { orderedInputs, widgetDefault } from './ui-to-api.js';
+import { isPlainObject, preview } from './workflow-ui.js';
+
+export interface ValidatedPrompt {
+  /** Output nodes that can run (ComfyUI's good outputs), in prompt order. */
+  outputs: string[];
+  /** The prompt with literals coerced ("5" -> 5 for INT/FLOAT, numbers -> strings for STRING), link node ids as
+   * strings, missing optional widgets filled with their defaults and undeclared inputs dropped, for every validated
+   * node; other nodes copied as they are. Literal lists stay wrapped as {"__value__": [...]}. */
+  prompt: Prompt;
+  /** Errors of nodes only some outputs need, when other outputs are still good (ComfyUI returns these with 200). */
+  nodeErrors: NodeErrors;
+}
+
+export interface ValidateOptions {
+  /** Only these output nodes (ComfyUI's partial_execution_targets); others are not validated or run. */
+  targets?: readonly string[];
+}
+
+const PRIMITIVE_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN']);
+const INT_PATTERN = /^\s*[+-]?\d+\s*$/;
+
+/**
+ * Checks a prompt against the registry. Returns the output nodes to run and the coerced prompt, or throws a
+ * PromptValidationError: invalid_prompt (not an object, a node not an object, class_type missing or unknown, inputs
+ * not an object), prompt_no_outputs, or prompt_outputs_failed_validation with node_errors for the nodes the outputs need.
+ */
+export function validatePrompt(prompt: unknown, registry: NodeRegistry, folders: Folders, options: ValidateOptions = {}): ValidatedPrompt {
+  const nodes = readNodes(prompt, registry);
+
+  const targets = options.targets ? new Set(options.targets.map(String)) : undefined;
+  const outputs = [...nodes.values()].filter((n) => n.def.outputNode && (!targets || targets.has(n.id))).map((n) => n.id);
+  if (outputs.length === 0) {
+    const outputTypes = registry
+      .all()
+      .filter((d) => d.outputNode)
+      .map((d) => d.type);
+    throw promptError(
+      'prompt_no_outputs',
+      'Prompt has no outputs',
+      targets
+        ? `none of the requested targets (${[...targets].join(', ')}) is an output node of the prompt`
+        : `none of its ${nodes.size} node(s) is an output node${outputTypes.length ? ` (output node types: ${list(outputTypes, 8)})` : ''}`,
+    );
+  }
+
+  const v = new Validator(nodes, folders);
+  // Check every node some output needs, then look for cycles among them.
+  const needed = v.upstreamOf(outputs);
+  v.markCycles(needed);
+
+  const good: string[] = [];
+  // A Map, then an object built with own properties: node ids may be any string, '__proto__' included.
+  const errorsById = new Map<string, NodeErrors[string]>();
+  for (const o of outputs) {
+    const bad = v.upstreamOf([o]).filter((id) => v.check(id).errors.length > 0);
+    if (bad.length === 0) {
+      good.push(o);
+      continue;
+    }
+    for (const id of bad) {
+      let entry = errorsById.get(id);
+      if (!entry) errorsById.set(id, (entry = { errors: v.check(id).errors, dependent_outputs: [], class_type: nodes.get(id)!.cls }));
+      entry.dependent_outputs.push(o);
+    }
+  }
+  const nodeErrors: NodeErrors = Object.fromEntries(errorsById);
+  if (good.length === 0) {
+    const count = Object.values(nodeErrors).reduce((s, e) => s + e.errors.length, 0);
+    throw promptError(
+      'prompt_outputs_failed_validation',
+      'Prompt outputs failed validation',
+      `${count} error(s) in node(s) ${list(Object.keys(nodeErrors), 20)}; output node(s) ${list(outputs, 20)} cannot run`,
+      nodeErrors,
+    );
+  }
+
+  const coerced: [string, PromptNode][] = [...nodes.values()].map((n) => {
+    const checked = v.checked(n.id);
+    const pn: PromptNode = { class_type: n.cls, inputs: checked ? checked.inputs : { ...n.inputs } };
+    if (n.meta !== undefined) pn._meta = n.meta;
+    return [n.id, pn];
+  });
+  return { outputs: good, prompt: Object.fromEntries(coerced), nodeErrors };
+}
+
+/** Whether an output of type `output` may feed an input of type `input`: equal, '*' on either side, comma-separated
+ * unions that share a type (ComfyUI's validate_node_input), or a COMBO fed by a COMBO or STRING output. */
+export function typesMatch(output: string, input: string): boolean {
+  if (output === input) return true;
+  const a = new Set(String(output).split(',').map((t) => t.trim()));
+  const b = new Set(String(input).split(',').map((t) => t.trim()));
+  if (a.has('*') || b.has('*')) return true;
+  if (b.has('COMBO') && (a.has('STRING') || a.has('COMBO'))) return true;
+  for (const t of a) if (b.has(t)) return true;
+  return false;
+}
+
+// ---- prompt-level ----
+
+interface NodeRecord {
+  id: string;
+  cls: string;
+  def: NodeDefinition;
+  inputs: Record<string, unknown>;
+  meta: PromptNode['_meta'];
+  title: string | undefined;
+}
+
+function readNodes(prompt: unknown, registry: NodeRegistry): Map<string, NodeRecord> {
+  if (!isPlainObject(prompt))
+    throw promptError('invalid_prompt', 'Cannot execute because the prompt is not an object mapping node ids to nodes', `got ${preview(prompt)}`);
+  const nodes = new Map<string, NodeRecord>();
+  for (const [id, raw] of Object.entries(prompt)) {
+    if (!isPlainObject(raw))
+      throw promptError('invalid_prompt', `Cannot execute because node #${id} is not an object {class_type, inputs}.`, `Node ID '#${id}': got ${preview(raw)}`, {}, { node_id: id });
+    const cls = raw.class_type;
+    if (cls === undefined || cls === null)
+      throw promptError('invalid_prompt', 'Cannot execute because a node is missing the class_type property.', `Node ID '#${id}'`, {}, { node_id: id });
+    if (typeof cls !== 'string')
+      throw promptError('invalid_prompt', `Cannot execute because the class_type of node #${id} is not a string.`, `Node ID '#${id}': got ${preview(cls)}`, {}, { node_id: id });
+    const def = registry.get(cls);
+    if (!def)
+      throw promptError('invalid_prompt', `Cannot execute because node ${cls} does not exist.`, `Node ID '#${id}'`, {}, { node_id: id, class_type: cls });
+    const inputs = raw.inputs === undefined || raw.inputs === null ? {} : raw.inputs;
+    if (!isPlainObject(inputs))
+      throw promptError('invalid_prompt', `Cannot execute because the inputs of node #${id} (${cls}) are not an object.`, `Node ID '#${id}': got ${preview(inputs)}`, {}, { node_id: id, class_type: cls });
+    const meta = isPlainObject(raw._meta) ? (raw._meta as PromptNode['_meta']) : undefined;
+    const title = typeof meta?.title === 'string' && meta.title !== cls && meta.title !== def.displayName ? meta.title : undefined;
+    nodes.set(id, { id, cls, def, inputs, meta, title });
+  }
+  return nodes;
+}
+
+function promptError(type: PromptErrorType, message: string, details: string, nodeErrors: NodeErrors = {}, extra: Record<string, unknown> = {}): PromptValidationError {
+  return new PromptValidationError({ type, message, details, extra_info: extra }, nodeErrors);
+}
+
+// ---- node-level ----
+
+interface Upstream {
+  input: string;
+  source: string;
+  slot: number;
+}
+
+interface NodeCheck {
+  errors: InputError[];
+  upstream: Upstream[];
+  inputs: Record<string, unknown>;
+}
+
+type Coerced = { ok: true; value: unknown } | LiteralProblem;
+interface LiteralProblem {
+  ok: false;
+  type: 'invalid_input_type' | 'value_smaller_than_min' | 'value_bigger_than_max' | 'value_not_in_list';
+  value: unknown;
+  bound?: number;
+  linkOnly?: boolean;
+}
+
+/** Message, details and extra_info of a literal's problem; built only when one is found. */
+function literalMessage(
+  p: LiteralProblem,
+  n: NodeRecord,
+  name: string,
+  spec: InputSpec,
+  options: string[] | undefined,
+): { message: string; details: string; extra: Record<string, unknown> } {
+  const got = preview(p.value);
+  const where = `${ref(n)} input '${name}'`;
+  switch (p.type) {
+    case 'value_smaller_than_min':
+      return { message: `Value ${p.value} smaller than min of ${p.bound}: ${where} expects ${expectation(spec)}`, details: `${name}, received ${p.value}`, extra: {} };
+    case 'value_bigger_than_max':
+      return { message: `Value ${p.value} bigger than max of ${p.bound}: ${where} expects ${expectation(spec)}`, details: `${name}, received ${p.value}`, extra: {} };
+    case 'value_not_in_list': {
+      const opts = options ?? [];
+      const listInfo = opts.length > 20 ? `(list of length ${opts.length})` : `[${opts.map((o) => `'${o}'`).join(', ')}]`;
+      return {
+        message: `Value not in list: ${where} got ${got}, expected ${expectation(spec, opts)}`,
+        details: `${name}: '${String(p.value).slice(0, 200)}' not in ${listInfo}`,
+        extra: opts.length > 20 ? { input_config: null } : {},
+      };
+    }
+    default:
+      return p.linkOnly
+        ? { message: `Invalid input type: ${where} takes a link from ${article(spec.type)} output, not a literal value (got ${got})`, details: `${name}, received ${got}`, extra: {} }
+        : { message: `Invalid input type: ${where} expects ${expectation(spec)}, got ${got}`, details: `${name}, received ${got}`, extra: {} };
+  }
+}
+
+class Validator {
+  private memo = new Map<string, NodeCheck>();
+  private configs = new Map<InputSpec, { config: unknown; options?: string[] }>();
+  private ordered = new Map<NodeDefinition, [string, InputSpec][]>();
+
+  constructor(
+    private nodes: Map<string, NodeRecord>,
+    private folders: Folders,
+  ) {}
+
+  checked(id: string): NodeCheck | undefined {
+    return this.memo.get(id);
+  }
+
+  check(id: string): NodeCheck {
+    let c = this.memo.get(id);
+    if (!c) {
+      c = this.checkNode(this.nodes.get(id)!);
+      this.memo.set(id, c);
+    }
+    return c;
+  }
+
+  /** The ids `roots` depend on (themselves included), each checked; iterative so long chains cannot overflow. */
+  upstreamOf(roots: string[]): string[] {
+    const seen = new Set<string>(roots);
+    const stack = [...roots];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      for (const u of this.check(id).upstream)
+        if (!seen.has(u.source)) {
+          seen.add(u.source);
+          stack.push(u.source);
+        }
+    }
+    return [...seen];
+  }
+
+  /** Adds a dependency_cycle error to every node on a cycle among `ids` (Tarjan's strongly connected components). */
+  markCycles(ids: string[]): void {
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const onStack = new Set<string>();
+    const stack: string[] = [];
+    let counter = 0;
+    for (const root of ids) {
+      if (index.has(root)) continue;
+      const work: { id: string; next: number }[] = [{ id: root, next: 0 }];
+      index.set(root, counter);
+      low.set(root, counter++);
+      stack.push(root);
+      onStack.add(root);
+      while (work.length > 0) {
+        const frame = work[work.length - 1];
+        const ups = this.check(frame.id).upstream;
+        if (frame.next < ups.length) {
+          const w = ups[frame.next++].source;
+          if (!index.has(w)) {
+            index.set(w, counter);
+            low.set(w, counter++);
+            stack.push(w);
+            onStack.add(w);
+            work.push({ id: w, next: 0 });
+          } else if (onStack.has(w)) low.set(frame.id, Math.min(low.get(frame.id)!, index.get(w)!));
+          continue;
+        }
+        work.pop();
+        if (work.length > 0) {
+          const parent = work[work.length - 1].id;
+          low.set(parent, Math.min(low.get(parent)!, low.get(frame.id)!));
+        }
+        if (low.get(frame.id) === index.get(frame.id)) {
+          const scc: string[] = [];
+          let w: string;
+          do {
+            w = stack.pop()!;
+            onStack.delete(w);
+            scc.push(w);
+          } while (w !== frame.id);
+          const members = new Set(scc);
+          const selfLoop = this.check(frame.id).upstream.some((u) => u.source === frame.id);
+          if (scc.length > 1 || selfLoop) this.reportCycle(members);
+        }
+      }
+    }
+  }
+
+  private reportCycle(members: Set<string>): void {
+    // One shortest cycle per member for small components; a big component shares one cycle (a BFS per member would
+    // be quadratic), read from each member's position on it.
+    const shared = members.size > 50 ? this.cycleThrough(members.values().next().value!, members) : undefined;
+    const len = shared ? shared.length - 1 : 0;
+    const position = new Map(shared?.slice(0, -1).map((id, i) => [id, i]));
+    // Offsets along the shared cycle to report: all of it, or its first and last 50 steps.
+    const offsets = len + 1 > 100 ? [...Array(50).keys(), -1, ...Array.from({ length: 50 }, (_, k) => len - 49 + k)] : [...Array(len + 1).keys()];
+    for (const id of members) {
+      let cycle: string[];
+      if (!shared) cycle = this.cycleThrough(id, members);
+      else {
+        // Rotated to start at this member when the member is on it.
+        const start = position.get(id) ?? 0;
+        cycle = offsets.map((j) => (j < 0 ? '...' : shared[(start + j) % len]));
+      }
+      const length = shared ? shared.length - 1 : cycle.length - 1;
+      const n = this.nodes.get(id)!;
+      const ups = this.check(id).upstream;
+      const via = (cycle[0] === id ? ups.find((u) => u.source === cycle[cycle.length - 2]) : undefined) ?? ups.find((u) => members.has(u.source))!;
+      const path = cycleText(cycle, length);
+      this.check(id).errors.push({
+        type: 'dependency_cycle',
+        message: `Dependency cycle: ${ref(n)} input '${via.input}' is fed by node ${via.source}, which needs the result of node ${id} itself (cycle ${path})`,
+        details: `${via.input}, cycle ${path}`,
+        extra_info: { input_name: via.input, linked_node: [via.source, via.slot], cycle, cycle_length: length },
+      });
+    }
+  }
+
+  /** A shortest cycle start -> ... -> start in data-flow order (source before consumer), within `members`. */
+  private cycleThrough(start: string, members: Set<string>): string[] {
+    // BFS upstream from start until start is reached again.
+    const prev = new Map<string, string>();
+    const queue = [start];
+    for (let qi = 0; qi < queue.length; qi++) {
+      const id = queue[qi];
+      for (const u of this.check(id).upstream) {
+        if (!members.has(u.source)) continue;
+        if (u.source === start) {
+          const path = [start];
+          for (let x = id; x !== start; x = prev.get(x)!) path.push(x);
+          path.push(start);
+          // start feeds id, id feeds prev(id), ... back to start: already in data-flow order.
+          return path;
+        }
+        if (!prev.has(u.source)) {
+          prev.set(u.source, id);
+          queue.push(u.source);
+        }
+      }
+    }
+    return [start, start];
+  }
+
+  private checkNode(n: NodeRecord): NodeCheck {
+    const c: NodeCheck = { errors: [], upstream: [], inputs: {} };
+    const out: [string, unknown][] = [];
+    let literalErrors = false;
+    try {
+      for (const [name, spec] of this.inputsOf(n.def)) {
+        const v = Object.hasOwn(n.inputs, name) ? n.inputs[name] : undefined;
+        if (v === undefined || v === null) {
+          if (!spec.optional)
+            this.fail(c, spec, name, 'required_input_missing', `Required input is missing: ${ref(n)} input '${name}' needs ${expectation(spec, this.config(spec).options)}`, v === null ? `${name}, received null` : name);
+          else if (spec.type in WIDGET_FILL && !('link' in spec) && !spec.forceInput) {
+            const d = widgetDefault(spec, this.folders);
+            if (d !== undefined) out.push([name, Array.isArray(d) ? { __value__: d } : d]);
+          }
+        } else if (Array.isArray(v)) {
+          const link = this.checkLink(c, n, name, spec, v);
+          if (link) out.push([name, link]);
+        } else {
+          const r = this.coerce(spec, v, !!n.def.validate);
+          if (r.ok) out.push([name, Array.isArray(r.value) ? { __value__: r.value } : r.value]);
+          else {
+            literalErrors = true;
+            const m = literalMessage(r, n, name, spec, this.config(spec).options);
+            this.fail(c, spec, name, r.type, m.message, m.details, { received_value: v, ...m.extra });
+          }
+        }
+      }
+
+      if (n.def.validate && !literalErrors) {
+        const linked = new Set(c.upstream.map((u) => u.input));
+        const literals = Object.fromEntries(
+          out.filter(([name]) => !linked.has(name)).map(([k, x]) => [k, isPlainObject(x) && '__value__' in x ? x.__value__ : x]),
+        );
+        let message: string | undefined;
+        try {
+          message = n.def.validate(literals, this.folders);
+        } catch (e) {
+          c.errors.push(exception(n, e));
+        }
+        if (message)
+          c.errors.push({
+            type: 'custom_validation_failed',
+            message: `Custom validation failed for ${ref(n)}: ${message}`,
+            details: String(message),
+            extra_info: { received_value: literals },
+          });
+      }
+    } catch (e) {
+      c.errors.push(exception(n, e));
+    }
+    c.inputs = Object.fromEntries(out);
+    return c;
+  }
+
+  private fail(c: NodeCheck, spec: InputSpec, name: string, type: InputErrorType, message: string, details: string, extra: Record<string, unknown> = {}): void {
+    c.errors.push({ type, message, details, extra_info: { input_name: name, input_config: this.config(spec).config, ...extra } });
+  }
+
+  /** The normalized link [sourceId, slot] when it points at an existing output (type mismatches are reported but the
+   * link is kept, so the source is still validated), else undefined after reporting bad_linked_input. */
+  private checkLink(c: NodeCheck, n: NodeRecord, name: string, spec: InputSpec, v: unknown[]): [string, number] | undefined {
+    let why: string | undefined;
+    const [src, slot] = v;
+    const source = typeof src === 'string' || (typeof src === 'number' && Number.isFinite(src)) ? this.nodes.get(String(src)) : undefined;
+    if (v.length !== 2) why = `is a list of length ${v.length}, not a link [node_id, output_slot] (a literal list must be wrapped as {"__value__": [...]})`;
+    else if (!(typeof src === 'string' || (typeof src === 'number' && Number.isFinite(src)))) why = `links to node id ${preview(src)}; expected [node_id, output_slot] with node_id a string`;
+    else if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0) why = `links to output slot ${preview(slot)} of node ${src}; expected a non-negative integer slot index`;
+    else if (!source) why = `links to node ${String(src)}, which is not in the prompt`;
+    else if (slot >= source.def.outputs.length) {
+      const k = source.def.outputs.length;
+      why = `links to output slot ${slot} of ${ref(source)}, which has ${k === 0 ? 'no outputs' : `only ${k} output(s) (slots 0-${k - 1})`}`;
+    }
+    if (why !== undefined || !source) {
+      this.fail(c, spec, name, 'bad_linked_input', `Bad linked input: ${ref(n)} input '${name}' ${why}`, `${name}, received ${preview(v)}`, { received_value: v });
+      return undefined;
+    }
+    const s = slot as number;
+    c.upstream.push({ input: name, source: source.id, slot: s });
+    const output = source.def.outputs[s];
+    if (!typesMatch(output.type, spec.type))
+      this.fail(
+        c,
+        spec,
+        name,
+        'return_type_mismatch',
+        `Return type mismatch between linked nodes: ${ref(n)} input '${name}' expects ${spec.type} but output ${s} ('${output.name}') of ${ref(source)} is ${output.type}`,
+        `${name}, received_type(${output.type}) mismatch input_type(${spec.type})`,
+        { received_type: output.type, linked_node: [source.id, s] },
+      );
+    return [source.id, s];
+  }
+
+  /** A literal as the input's type wants it, or which rule it breaks. */
+  /** `nodeValidates`: the node has its own validate, which then judges upload-combo values outside the list. */
+  private coerce(spec: InputSpec, v: unknown, nodeValidates = false): Coerced {
+    const value = isPlainObject(v) && Object.hasOwn(v, '__value__') ? v.__value__ : v;
+    if (spec.type === '*') return { ok: true, value };
+    if ('link' in spec && !PRIMITIVE_TYPES.has(spec.type)) return { ok: false, type: 'invalid_input_type', value, linkOnly: true };
+    switch (spec.type) {
+      case 'INT':
+      case 'FLOAT': {
+        let x: number | undefined;
+        if (typeof value === 'number') x = value;
+        else if (typeof value === 'string' && (spec.type === 'INT' ? INT_PATTERN.test(value) : value.trim() !== '')) x = Number(value);
+        if (x === undefined || !Number.isFinite(x) || (spec.type === 'INT' && !Number.isInteger(x))) return { ok: false, type: 'invalid_input_type', value };
+        const s = spec as { min?: number; max?: number };
+        if (typeof s.min === 'number' && x < s.min) return { ok: false, type: 'value_smaller_than_min', value: x, bound: s.min };
+        if (typeof s.max === 'number' && x > s.max) return { ok: false, type: 'value_bigger_than_max', value: x, bound: s.max };
+        return { ok: true, value: x };
+      }
+      case 'STRING':
+        if (typeof value === 'string') return { ok: true, value };
+        if (typeof value === 'number' && Number.isFinite(value)) return { ok: true, value: String(value) };
+        return { ok: false, type: 'invalid_input_type', value };
+      case 'BOOLEAN':
+        return typeof value === 'boolean' ? { ok: true, value } : { ok: false, type: 'invalid_input_type', value };
+      case 'COMBO': {
+        if (typeof value !== 'string' && typeof value !== 'number') return { ok: false, type: 'invalid_input_type', value };
+        // Upload combos also name files outside the list ("x.png [output]", "sub/x.png"): the node's own validate
+        // checks those, as ComfyUI skips the list when VALIDATE_INPUTS takes the input.
+        if (nodeValidates && (spec as { imageUpload?: boolean }).imageUpload && typeof value === 'string') return { ok: true, value };
+        const options = this.config(spec).options ?? [];
+        return options.includes(value as string) ? { ok: true, value } : { ok: false, type: 'value_not_in_list', value };
+      }
+      default:
+        return { ok: true, value };
+    }
+  }
+
+  /** Inputs in the editor's order, once per definition. */
+  private inputsOf(def: NodeDefinition): [string, InputSpec][] {
+    let list = this.ordered.get(def);
+    if (!list) this.ordered.set(def, (list = orderedInputs(def)));
+    return list;
+  }
+
+  /** ComfyUI's input_config ([TYPE, options]) and a combo's choices, computed once per spec. */
+  private config(spec: InputSpec): { config: unknown; options?: string[] } {
+    let c = this.configs.get(spec);
+    if (!c) {
+      const options = spec.type === 'COMBO' && !('link' in spec) ? comboOptions(spec as Extract<InputSpec, { type: 'COMBO' }>, this.folders) : undefined;
+      const info = inputInfo(spec, this.folders);
+      c = { config: options && options.length > 20 ? null : info, options };
+      this.configs.set(spec, c);
+    }
+    return c;
+  }
+}
+
+/** Widget types whose missing optional value is filled with the widget's default. */
+const WIDGET_FILL: Record<string, true> = { INT: true, FLOAT: true, STRING: true, BOOLEAN: true, COMBO: true };
+
+function exception(n: NodeRecord, e: unknown): InputError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return {
+    type: 'exception_during_validation',
+    message: `Exception when validating ${ref(n)}: ${msg}`,
+    details: msg,
+    extra_info: { exception_type: e instanceof Error ? e.name : typeof e },
+  };
+}
+
+/** "3 -> 5 -> 3", long cycles shortened in the middle. */
+function cycleText(cycle: string[], length: number): string {
+  if (cycle.length <= 12) return cycle.join(' -> ');
+  return `${cycle.slice(0, 5).join(' -> ')} -> ... (${length} nodes) -> ${cycle.slice(-3).join(' -> ')}`;
+}
+
+function ref(n: { id: string; cls: string; title?: string }): string {
+  return `node ${n.id} (${n.cls}${n.title ? ` '${n.title}'` : ''})`;
+}
+
+/** What an input accepts, in words: "an integer between 1 and 10000", "one of 'a', 'b'", "a link from a MODEL output". */
+export function expectation(spec: InputSpec, options?: string[]): string {
+  const s = spec as InputSpec & { min?: number; max?: number; options?: unknown };
+  const range = () =>
+    typeof s.min === 'number' && typeof s.max === 'number'
+      ? ` between ${s.min} and ${s.max}`
+      : typeof s.min === 'number'
+        ? ` >= ${s.min}`
+        : typeof s.max === 'number'
+          ? ` <= ${s.max}`
+          : '';
+  const orLink = 'link' in spec || spec.forceInput ? ` (or a link from ${article(spec.type)} output)` : '';
+  switch (spec.type) {
+    case 'INT':
+      return `an integer${range()}${orLink}`;
+    case 'FLOAT':
+      return `a number${range()}${orLink}`;
+    case 'STRING':
+      return `a string${orLink}`;
+    case 'BOOLEAN':
+      return `true or false${orLink}`;
+    case 'COMBO': {
+      const opts = options ?? (Array.isArray(s.options) ? (s.options as string[]) : undefined);
+      if (!opts) return 'one of its choices';
+      if (opts.length === 0) return 'one of its choices (there are none)';
+      return `one of ${list(opts.map((o) => `'${o}'`), 10)}`;
+    }
+    case '*':
+      return 'a value or a link of any type';
+    default:
+      return `a link from ${article(spec.type)} output`;
+  }
+}
+
+function article(type: string): string {
+  return `${/^[AEIOU]/i.test(type) ? 'an' : 'a'} ${type}`;
+}
+
+function list(items: string[], max: number): string {
+  return items.length > max ? `${items.slice(0, max).join(', ')}, ... (${items.length} in all)` : items.join(', ');
+}
