@@ -194,3 +194,26 @@ export function vaeConfigFromDiffusers(j: Json): VaeConfig {
   return cfg;
 }
 
+
+/** The diffusers `unet/config.json` of a UNetConfig (what `unetConfigFromDiffusers` reads back). */
+export function unetConfigToDiffusers(c: UNetConfig): Json {
+  return {
+    _class_name: 'UNet2DConditionModel', act_fn: 'silu', center_input_sample: false, mid_block_scale_factor: 1,
+    in_channels: c.inChannels, out_channels: c.outChannels, block_out_channels: c.blockOutChannels, layers_per_block: c.layersPerBlock,
+    down_block_types: c.downBlockTypes, up_block_types: c.upBlockTypes, cross_attention_dim: c.crossAttentionDim,
+    // diffusers' quirk: SD1.x configs give heads as attention_head_dim.
+    attention_head_dim: c.attentionHeads, transformer_layers_per_block: c.transformerLayersPerBlock,
+    norm_num_groups: c.normNumGroups, norm_eps: c.normEps, flip_sin_to_cos: c.flipSinToCos, freq_shift: c.freqShift,
+    downsample_padding: c.downsamplePadding, use_linear_projection: false,
+  };
+}
+
+/** The diffusers `vae/config.json` of a VaeConfig. */
+export function vaeConfigToDiffusers(c: VaeConfig): Json {
+  return {
+    _class_name: 'AutoencoderKL', act_fn: 'silu', in_channels: c.inChannels, out_channels: c.outChannels,
+    latent_channels: c.latentChannels, block_out_channels: c.blockOutChannels, layers_per_block: c.layersPerBlock,
+    norm_num_groups: c.normNumGroups, scaling_factor: c.scalingFactor,
+    down_block_types: c.blockOutChannels.map(() => 'DownEncoderBlock2D'), up_block_types: c.blockOutChannels.map(() => 'UpDecoderBlock2D'),
+  };
+}
