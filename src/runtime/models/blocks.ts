@@ -5,6 +5,7 @@ import type { Sym } from '../onnx/builder.js';
 import { attention, conv2d, gelu, groupNorm, type LayerContext, layerNorm, linear, silu } from '../onnx/layers.js';
 import * as op from '../onnx/ops/index.js';
 import type { ParamSource } from '../onnx/params.js';
+import type { HostTensor } from '../engine/tensor.js';
 
 export interface NormOptions {
   groups: number;
@@ -112,4 +113,17 @@ export function countParams(shapes: Map<string, number[]>): number {
   let n = 0;
   for (const s of shapes.values()) n += s.reduce((a, d) => a * d, 1);
   return n;
+}
+
+/** Fresh weights of a model: builds its graph once with `source` (e.g. RandomInit) and keeps every tensor it gave. */
+export function initWeights(build: (params: ParamSource) => void, source: ParamSource): Map<string, HostTensor> {
+  const weights = new Map<string, HostTensor>();
+  build({
+    tensor(name, shape, init) {
+      const t = source.tensor(name, shape, init);
+      weights.set(name, t);
+      return t;
+    },
+  });
+  return weights;
 }

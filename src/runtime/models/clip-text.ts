@@ -1,7 +1,8 @@
 // CLIP's text transformer as transformers' CLIPTextModel computes it (SD1.5's text_encoder), under transformers'
 // parameter names (`text_model.embeddings.token_embedding.weight`, `text_model.encoder.layers.0.self_attn.q_proj.
 // weight`, ..., `text_model.final_layer_norm.weight`). PyTorch reference: scripts/torch/clip_text.py.
-import type { Sym } from '../onnx/builder.js';
+import { GraphBuilder, type Sym } from '../onnx/builder.js';
+import { recordParamShapes } from './blocks.js';
 import { attention, gelu, type LayerContext, layerNorm, linear, quickGelu } from '../onnx/layers.js';
 import * as op from '../onnx/ops/index.js';
 import { A } from '../onnx/ir.js';
@@ -111,4 +112,12 @@ export function clipText(ctx: LayerContext, cfg: ClipTextConfig, inputIds: Sym, 
   const rowStart = b.constant({ dtype: 'int64', shape: [bsz], data: BigInt64Array.from({ length: bsz }, (_, i) => BigInt(i * len)) });
   const pooled = op.gather(op.reshape(lastHidden, [bsz * len, d]), op.add(eosAt, rowStart), 0);
   return { lastHidden, pooled };
+}
+
+/** Every parameter name and shape of the text encoder, without allocating weights. */
+export function clipTextParamShapes(cfg: ClipTextConfig): Map<string, number[]> {
+  return recordParamShapes((params) => {
+    const b = new GraphBuilder();
+    clipText({ b, params }, cfg, b.input('input_ids', [1, cfg.maxPositions], 'int64'));
+  });
 }

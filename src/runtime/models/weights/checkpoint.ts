@@ -126,8 +126,12 @@ const FOREIGN: ReadonlyArray<readonly [string, RegExp]> = [
   ['a LoRA file, not a checkpoint', /^(lora_unet_|lora_te\d?_)|\.lora_(A|B|down|up)\.weight$/],
 ];
 
-function crossAttentionFamily(dim: number, where: string, file: string): 'sd1' {
-  if (dim === 768) return 'sd1';
+/**
+ * SD1.x has cross-attention width 768. A diffusers folder at another width (not SD2's 1024 or SDXL's 2048) is an SD1
+ * layout at its own size, like the embedded default model: its config.json files say how to build it.
+ */
+function crossAttentionFamily(dim: number, where: string, file: string, customWidthOk = false): 'sd1' {
+  if (dim === 768 || (customWidthOk && dim !== 1024 && dim !== 2048)) return 'sd1';
   const what = dim === 1024 ? 'SD2.x' : dim === 2048 ? 'SDXL' : `an unknown model`;
   throw new CheckpointError(`unsupported checkpoint: looks like ${what} (cross-attention dim ${dim} from ${where}); only SD1.x (768) is supported: ${file}`, file);
 }
@@ -253,7 +257,7 @@ function detectDiffusers(root: string, o: DetectOptions): DiffusersCheckpoint {
     }
   }
   if (crossAttentionDim === undefined) throw new CheckpointError(`diffusers folder ${root}: no cross-attention weights (attn2.to_k) in the UNet`, root);
-  crossAttentionFamily(crossAttentionDim, where, root);
+  crossAttentionFamily(crossAttentionDim, where, root, true);
   const tokenizer = path.join(root, 'tokenizer');
   const scheduler = path.join(root, 'scheduler', 'scheduler_config.json');
   return {
