@@ -2,7 +2,6 @@
 // graph builder, batch 2, latent 4x32x32, 77x64 context, MSE loss, AdamW; side by side with the PyTorch reference in
 // the same run when /usr/bin/python3 has torch. Last line: JSON.
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { makeTrainingGraph } from '../src/runtime/autodiff/training-graph.js';
 import { Trainer } from '../src/runtime/autodiff/trainer.js';
@@ -52,17 +51,43 @@ const trainer = await Trainer.create(tg, FusedAdamW.create({ lr: 1e-4, weightDec
 const fwdGraph = build(false);
 const forward = await Session.fromGraph(fwdGraph, { threads: THREADS });
 
+// Engine and PyTorch take turns in rounds, so that a change in the machine's load hits both alike.
+const ROUNDS = 3;
 const stepMs: number[] = [];
 const fwdMs: number[] = [];
+const torchStep: number[] = [];
+const torchFwd: number[] = [];
+let torchVersion: string | undefined;
 let loss = 0;
-for (let i = 0; i < WARMUP + STEPS; i++) {
-  let t0 = performance.now();
-  loss = (await trainer.step({ ...inputs, noise })).loss;
-  const s = performance.now() - t0;
-  t0 = performance.now();
-  await forward.run(inputs);
-  const f = performance.now() - t0;
-  if (i >= WARMUP) { stepMs.push(s); fwdMs.push(f); }
+const script = path.join(import.meta.dirname, '../scripts/torch/bench_train_step.py');
+const haveTorch = (() => {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+for (let round = 0; round < ROUNDS; round++) {
+  const per = Math.ceil(STEPS / ROUNDS);
+  for (let i = 0; i < (round === 0 ? WARMUP : 0) + per; i++) {
+    let t0 = performance.now();
+    loss = (await trainer.step({ ...inputs, noise })).loss;
+    const s = performance.now() - t0;
+    t0 = performance.now();
+    await forward.run(inputs);
+    const f = performance.now() - t0;
+    if (round > 0 || i >= WARMUP) { stepMs.push(s); fwdMs.push(f); }
+  }
+  if (!haveTorch) continue;
+  const out = execFileSync('/usr/bin/python3', [script, '--threads', String(THREADS), '--steps', String(per), '--warmup', String(WARMUP), '--all'], {
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+    encoding: 'utf8',
+  });
+  const r = JSON.parse(out.trim().split('\n').pop()!);
+  torchStep.push(...r.step_ms);
+  torchFwd.push(...r.forward_ms);
+  torchVersion = r.torch_version;
 }
 // Where the time goes: one step split into the session run (forward + backward) and the optimizer.
 const t0 = performance.now();
@@ -75,23 +100,13 @@ const msPerStep = median(stepMs);
 const forwardMs = median(fwdMs);
 const trainFlops = graphFlops(tg.graph);
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
-console.log(`instructbooth engine: params=${params} threads=${THREADS} steps=${STEPS} loss=${loss.toFixed(5)}`);
+console.log(`instructbooth engine: params=${params} threads=${THREADS} steps=${stepMs.length} in ${ROUNDS} rounds alternating with PyTorch, loss=${loss.toFixed(5)}`);
 console.log(`train step median=${msPerStep.toFixed(1)} ms (session ${(t1 - t0).toFixed(1)} ms + AdamW ${(t2 - t1).toFixed(1)} ms), forward-only median=${forwardMs.toFixed(1)} ms`);
 console.log(`training graph: ${tg.graph.nodes.length} nodes, ${(trainFlops / 1e9).toFixed(2)} GFLOP/step -> ${(trainFlops / 1e6 / msPerStep).toFixed(1)} GFLOP/s; forward ${(graphFlops(fwdGraph) / 1e6 / forwardMs).toFixed(1)} GFLOP/s; peak RSS ${peakRssMb.toFixed(0)} MB`);
 
-let torch: { torch_ms_per_step: number; torch_forward_ms: number } | undefined;
-const script = path.join(import.meta.dirname, '../scripts/torch/bench_train_step.py');
-try {
-  if (fs.existsSync('/usr/bin/python3')) execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-  const out = execFileSync('/usr/bin/python3', [script, '--threads', String(THREADS), '--steps', String(STEPS), '--warmup', String(WARMUP)], {
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
-    encoding: 'utf8',
-  });
-  torch = JSON.parse(out.trim().split('\n').pop()!);
-  console.log(`pytorch reference: train step median=${torch!.torch_ms_per_step.toFixed(1)} ms, forward-only median=${torch!.torch_forward_ms.toFixed(1)} ms`);
-} catch {
-  console.log('pytorch reference: not run (/usr/bin/python3 with torch not found; apt-get install python3-torch)');
-}
+const torch = haveTorch ? { torch_ms_per_step: median(torchStep), torch_forward_ms: median(torchFwd) } : undefined;
+if (torch) console.log(`pytorch ${torchVersion} reference: train step median=${torch.torch_ms_per_step.toFixed(1)} ms, forward-only median=${torch.torch_forward_ms.toFixed(1)} ms`);
+else console.log('pytorch reference: not run (/usr/bin/python3 with torch not found; apt-get install python3-torch libopenblas0-pthread)');
 const ratio = torch ? msPerStep / torch.torch_ms_per_step : null;
 if (ratio !== null) console.log(`ratio engine/pytorch: train step ${ratio.toFixed(2)}x, forward ${(forwardMs / torch!.torch_forward_ms).toFixed(2)}x`);
 console.log(JSON.stringify({
