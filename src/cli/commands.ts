@@ -30,6 +30,7 @@ const USAGE = `usage:
   instructbooth run <workflow.json> [--set <node id or title>.<input>=<value>]... [--out <dir>] [--json]
   instructbooth validate <workflow.json> [--json]
   instructbooth nodes [--json]
+  instructbooth serve [--host 127.0.0.1] [--port 8188] [--token <secret>] [--insecure] [--data <dir>]
 Folders: ./input, ./output, ./temp and ./models under the working directory (INSTRUCTBOOTH_<NAME>_DIR overrides).`;
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -39,6 +40,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'run': return await runCommand(rest, io);
       case 'validate': return validateCommand(rest, io);
       case 'nodes': return nodesCommand(rest, io);
+      case 'serve': return await (await import('../server/index.js')).serveCommand(rest, io); // loaded only to serve
       case undefined: case '-h': case '--help': case 'help':
         io.stdout.write(`${USAGE}\n`);
         return command === undefined ? EXIT.usage : EXIT.ok;
