@@ -101,31 +101,32 @@ export function parseHeader(json: string, dataBytes: number, source: string): Pa
   return { metadata, entries: new Map(ordered) }; // in file order, like the reference's tensor_names()
 }
 
-export interface HeaderPlan {
+/** What the header needs of a tensor: its data can come later (written tensor by tensor). */
+export interface TensorLayout {
+  name: string;
+  dtype: DType;
+  shape: readonly number[];
+}
+
+export interface HeaderPlan<T extends TensorLayout> {
   /** 8-byte length prefix + JSON padded with spaces to a multiple of 8 */
   header: Buffer;
   /** tensors in file order */
-  order: [string, HostTensor][];
+  order: T[];
   dataBytes: number;
 }
 
-/** Lays out tensors the way the reference writer does and builds the header bytes. */
-export function planHeader(tensors: Record<string, HostTensor>, metadata?: Record<string, string>): HeaderPlan {
-  const order = Object.entries(tensors);
-  for (const [name, t] of order) {
-    if (name === '__metadata__') throw new Error('safetensors: "__metadata__" cannot be a tensor name');
-    const st = TO_ST[t.dtype];
-    if (!st) throw new Error(`safetensors: tensor "${name}" has unsupported dtype "${String(t.dtype)}"`);
-    if (!t.shape.every(isCount)) throw new Error(`safetensors: tensor "${name}" has invalid shape [${String(t.shape)}]`);
-    const n = numel(t.shape);
-    if (t.data.length !== n) {
-      throw new Error(`safetensors: tensor "${name}" has ${t.data.length} elements but shape [${t.shape.join(', ')}] needs ${n}`);
-    }
-    if (t.data.constructor !== allocate(t.dtype, 0).constructor) {
-      throw new Error(`safetensors: tensor "${name}" is ${t.dtype} but its data is a ${t.data.constructor.name}`);
-    }
+/** Lays out tensors the way the reference writer does (largest elements first, then by name) and builds the header. */
+export function planLayout<T extends TensorLayout>(tensors: T[], metadata?: Record<string, string>): HeaderPlan<T> {
+  const seen = new Set<string>();
+  for (const t of tensors) {
+    if (t.name === '__metadata__') throw new Error('safetensors: "__metadata__" cannot be a tensor name');
+    if (seen.has(t.name)) throw new Error(`safetensors: tensor "${t.name}" given twice`);
+    seen.add(t.name);
+    if (!TO_ST[t.dtype]) throw new Error(`safetensors: tensor "${t.name}" has unsupported dtype "${String(t.dtype)}"`);
+    if (!t.shape.every(isCount)) throw new Error(`safetensors: tensor "${t.name}" has invalid shape [${String(t.shape)}]`);
   }
-  order.sort(([an, a], [bn, b]) => RANK[b.dtype] - RANK[a.dtype] || (an < bn ? -1 : an > bn ? 1 : 0));
+  const order = [...tensors].sort((a, b) => RANK[b.dtype] - RANK[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   // Compact JSON, __metadata__ first, tensors in data order: the layout serde_json gives the reference writer.
   // Built by hand because JS objects would move integer-like names ("0", "12") to the front.
@@ -138,16 +139,28 @@ export function planHeader(tensors: Record<string, HostTensor>, metadata?: Recor
     parts.push(`"__metadata__":{${kv.join(',')}}`);
   }
   let offset = 0;
-  for (const [name, t] of order) {
-    const bytes = t.data.byteLength;
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${TO_ST[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes}]}`);
+  for (const t of order) {
+    const bytes = numel(t.shape) * BYTES_PER_ELEMENT[t.dtype];
+    parts.push(`${JSON.stringify(t.name)}:{"dtype":"${TO_ST[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes}]}`);
     offset += bytes;
   }
-  const text = `{${parts.join(',')}}`;
-  const json = Buffer.from(text, 'utf8');
+  const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
   const padded = Math.ceil(json.length / 8) * 8;
   const header = Buffer.alloc(8 + padded, 0x20);
   header.writeBigUInt64LE(BigInt(padded), 0);
   json.copy(header, 8);
   return { header, order, dataBytes: offset };
+}
+
+/** planLayout for tensors in memory, checking that each one's data fits its dtype and shape. */
+export function planHeader(tensors: Record<string, HostTensor>, metadata?: Record<string, string>): HeaderPlan<TensorLayout & { tensor: HostTensor }> {
+  const entries = Object.entries(tensors).map(([name, t]) => {
+    const n = numel(t.shape);
+    if (TO_ST[t.dtype] && t.shape.every(isCount)) {
+      if (t.data.length !== n) throw new Error(`safetensors: tensor "${name}" has ${t.data.length} elements but shape [${t.shape.join(', ')}] needs ${n}`);
+      if (t.data.constructor !== allocate(t.dtype, 0).constructor) throw new Error(`safetensors: tensor "${name}" is ${t.dtype} but its data is a ${t.data.constructor.name}`);
+    }
+    return { name, dtype: t.dtype, shape: t.shape, tensor: t };
+  });
+  return planLayout(entries, metadata);
 }

@@ -3,9 +3,9 @@
 // so a multi-GB checkpoint never sits in memory twice and files over 2 GiB work.
 // Assumes a little-endian host (x86, ARM): raw bytes go straight into typed arrays without byte swapping.
 import * as fs from 'node:fs';
-import { allocate, numel, type DType, type HostTensor } from './tensor.js';
+import { allocate, BYTES_PER_ELEMENT, numel, type DType, type HostTensor, type TensorArray } from './tensor.js';
 import { float16ArrayToFloat32, bfloat16ArrayToFloat32 } from './half.js';
-import { MAX_HEADER_BYTES, parseHeader, planHeader, type TensorEntry } from './safetensors-header.js';
+import { MAX_HEADER_BYTES, parseHeader, planHeader, planLayout, type TensorEntry, type TensorLayout } from './safetensors-header.js';
 
 export interface SafetensorsTensorInfo {
   dtype: DType;
@@ -46,7 +46,7 @@ function writeFully(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, Math.min(IO_CHUNK, bytes.length - done));
 }
 
-const bytesOf = (t: HostTensor): Uint8Array => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+const bytesOf = (a: TensorArray): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** Converts a floating tensor to float32; float32 input is returned as is. */
 export function toFloat32(t: HostTensor, what = 'tensor'): HostTensor {
@@ -113,7 +113,7 @@ export function openSafetensors(path: string): SafetensorsFile {
       const e = entry(name);
       const dtype = usable(e, path, name);
       const t: HostTensor = { dtype, shape: [...e.shape], data: allocate(dtype, numel(e.shape)) };
-      readFully(fd, bytesOf(t), dataStart + e.begin, () => `safetensors ${path}: tensor "${name}"`);
+      readFully(fd, bytesOf(t.data), dataStart + e.begin, () => `safetensors ${path}: tensor "${name}"`);
       return opts?.as === 'float32' ? toFloat32(t, `safetensors ${path}: tensor "${name}"`) : t;
     },
     close() {
@@ -122,17 +122,28 @@ export function openSafetensors(path: string): SafetensorsFile {
   };
 }
 
+/** A tensor to be written, produced (e.g. converted to float16) only when its turn comes. */
+export interface PendingTensor extends TensorLayout {
+  data: () => TensorArray;
+}
+
 /**
- * Writes tensors in the reference layout. Goes to a temporary file renamed into place at the end, so a crash
+ * Writes tensors in the reference layout, producing each one's data only when it is written, so a model saved in
+ * another dtype never exists twice in memory. Goes to a temporary file renamed into place at the end, so a crash
  * mid-save leaves any previous file at `path` intact (matters for training checkpoints).
  */
-export function writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): void {
-  const { header, order } = planHeader(tensors, metadata);
+export function writeSafetensorsStreamed(path: string, tensors: PendingTensor[], metadata?: Record<string, string>): void {
+  const { header, order } = planLayout(tensors, metadata);
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = fs.openSync(tmp, 'w');
   try {
     writeFully(fd, header);
-    for (const [, t] of order) writeFully(fd, bytesOf(t));
+    for (const t of order) {
+      const data = t.data();
+      const want = numel(t.shape) * BYTES_PER_ELEMENT[t.dtype];
+      if (data.byteLength !== want) throw new Error(`safetensors ${path}: tensor "${t.name}" produced ${data.byteLength} bytes, ${t.dtype} [${t.shape}] needs ${want}`);
+      writeFully(fd, bytesOf(data));
+    }
     fs.closeSync(fd);
   } catch (e) {
     fs.closeSync(fd);
@@ -142,13 +153,19 @@ export function writeSafetensors(path: string, tensors: Record<string, HostTenso
   fs.renameSync(tmp, path);
 }
 
+/** Writes tensors held in memory (see writeSafetensorsStreamed). */
+export function writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): void {
+  const { order } = planHeader(tensors, metadata);
+  writeSafetensorsStreamed(path, order.map(({ name, dtype, shape, tensor }) => ({ name, dtype, shape, data: () => tensor.data })), metadata);
+}
+
 /** Whole file in one Buffer: for small payloads (tests, network, embedding in other containers). */
 export function encodeSafetensors(tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Buffer {
   const { header, order, dataBytes } = planHeader(tensors, metadata);
   const out = Buffer.allocUnsafe(header.length + dataBytes);
   header.copy(out, 0);
   let at = header.length;
-  for (const [, t] of order) { out.set(bytesOf(t), at); at += t.data.byteLength; }
+  for (const { tensor } of order) { out.set(bytesOf(tensor.data), at); at += tensor.data.byteLength; }
   return out;
 }
 
@@ -168,7 +185,7 @@ export function decodeSafetensors(buf: Uint8Array, source = '<buffer>'): { tenso
   for (const [name, e] of entries) {
     const dtype = usable(e, source, name);
     const t: HostTensor = { dtype, shape: [...e.shape], data: allocate(dtype, numel(e.shape)) };
-    bytesOf(t).set(buf.subarray(dataStart + e.begin, dataStart + e.end));
+    bytesOf(t.data).set(buf.subarray(dataStart + e.begin, dataStart + e.end));
     Object.defineProperty(tensors, name, { value: t, enumerable: true, writable: true, configurable: true });
   }
   return { tensors, metadata };

@@ -1,4 +1,4 @@
-// Checkpoint-sized tensor I/O on top of the engine's safetensors header code:
+// Checkpoint-sized tensor I/O on top of the engine's safetensors code:
 // - reading: one tensor at a time straight into its final float32 array; 16-bit data goes through one reusable
 //   scratch buffer, so loading holds the loaded weights plus at most the largest tensor's half-precision bytes;
 // - writing: tensors produced (and cast) one at a time while the file is written, so saving in float16 never builds
@@ -6,8 +6,7 @@
 import * as fs from 'node:fs';
 import { float16ArrayToFloat32, bfloat16ArrayToFloat32, float32ArrayToFloat16, float32ArrayToBfloat16 } from '../../engine/half.js';
 import { openSafetensors, toFloat32, type SafetensorsFile } from '../../engine/safetensors.js';
-import { TO_ST } from '../../engine/safetensors-header.js';
-import { BYTES_PER_ELEMENT, numel, type DType, type HostTensor, type TensorArray } from '../../engine/tensor.js';
+import { numel, type HostTensor, type TensorArray } from '../../engine/tensor.js';
 
 const IO_CHUNK = 1 << 30;
 
@@ -17,10 +16,6 @@ function readFully(fd: number, target: Uint8Array, position: number, what: strin
     if (n === 0) throw new Error(`${what}: file ended early (read ${done} of ${target.length} bytes); the file is truncated`);
     done += n;
   }
-}
-
-function writeFully(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, Math.min(IO_CHUNK, bytes.length - done));
 }
 
 const bytesOf = (a: TensorArray) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -65,13 +60,7 @@ export class Float32Reader {
   }
 }
 
-/** A tensor to be written, produced only when its turn comes. */
-export interface PendingTensor {
-  name: string;
-  dtype: DType;
-  shape: number[];
-  data: () => TensorArray;
-}
+export { type PendingTensor, writeSafetensorsStreamed } from '../../engine/safetensors.js';
 
 /** Casts floating data to the dtype a file should hold (float32 input in the common case). */
 export function castFloat(t: HostTensor, dtype: 'float32' | 'float16' | 'bfloat16', what: string): TensorArray {
@@ -81,50 +70,3 @@ export function castFloat(t: HostTensor, dtype: 'float32' | 'float16' | 'bfloat1
   return dtype === 'float16' ? float32ArrayToFloat16(f) : float32ArrayToBfloat16(f);
 }
 
-/**
- * Writes a safetensors file tensor by tensor (layout as the engine's writer: __metadata__ first, data ordered by
- * element size then name so every tensor is aligned, header padded to 8 bytes). Goes through a temporary file renamed
- * into place, so a failed save leaves any previous file intact.
- */
-export function writeSafetensorsStreamed(path: string, tensors: PendingTensor[], metadata?: Record<string, string>): void {
-  const order = [...tensors].sort((a, b) => BYTES_PER_ELEMENT[b.dtype] - BYTES_PER_ELEMENT[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const seen = new Set<string>();
-  const parts: string[] = [];
-  if (metadata && Object.keys(metadata).length > 0) {
-    parts.push(`"__metadata__":{${Object.entries(metadata).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(String(v))}`).join(',')}}`);
-  }
-  let offset = 0;
-  for (const t of order) {
-    if (seen.has(t.name)) throw new Error(`safetensors ${path}: tensor "${t.name}" given twice`);
-    if (t.name === '__metadata__') throw new Error(`safetensors ${path}: "__metadata__" cannot be a tensor name`);
-    seen.add(t.name);
-    const bytes = numel(t.shape) * BYTES_PER_ELEMENT[t.dtype];
-    parts.push(`${JSON.stringify(t.name)}:{"dtype":"${TO_ST[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes}]}`);
-    offset += bytes;
-  }
-  const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
-  const padded = Math.ceil(json.length / 8) * 8;
-  const header = Buffer.alloc(8 + padded, 0x20);
-  header.writeBigUInt64LE(BigInt(padded), 0);
-  json.copy(header, 8);
-
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    writeFully(fd, header);
-    for (const t of order) {
-      const data = t.data();
-      const want = numel(t.shape) * BYTES_PER_ELEMENT[t.dtype];
-      if (data.byteLength !== want) {
-        throw new Error(`safetensors ${path}: tensor "${t.name}" produced ${data.byteLength} bytes, ${t.dtype} [${t.shape}] needs ${want}`);
-      }
-      writeFully(fd, bytesOf(data));
-    }
-    fs.closeSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.renameSync(tmp, path);
-}
