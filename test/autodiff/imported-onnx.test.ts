@@ -8,18 +8,15 @@ import { makeTrainingGraph } from '../../src/runtime/autodiff/training-graph.js'
 import { Trainer } from '../../src/runtime/autodiff/trainer.js';
 import { discoverShapes } from '../../src/runtime/engine/discover-shapes.js';
 import { SGD } from '../../src/runtime/engine/optim/sgd.js';
-import { openSafetensors } from '../../src/runtime/engine/safetensors.js';
 import type { HostTensor } from '../../src/runtime/engine/tensor.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { loadModel } from '../../src/runtime/onnx/model-file.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';
+import { readTensors } from '../fixture-utils.js';
 
 const dir = path.join(import.meta.dirname, '../fixtures/mini-unet');
 const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
-const readAll = (file: string) => {
-  const f = openSafetensors(path.join(dir, file));
-  return new Map(f.names().map((n) => [n, f.read(n)]));
-};
+const readAll = (file: string) => readTensors(path.join(dir, file));
 
 function transpose2d(t: HostTensor): Float32Array {
   const [r, c] = t.shape;

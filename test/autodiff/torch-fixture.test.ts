@@ -7,32 +7,18 @@ import { test } from 'node:test';
 import { makeTrainingGraph } from '../../src/runtime/autodiff/training-graph.js';
 import { Trainer } from '../../src/runtime/autodiff/trainer.js';
 import { AdamW } from '../../src/runtime/engine/optim/adamw.js';
-import { openSafetensors } from '../../src/runtime/engine/safetensors.js';
 import type { HostTensor } from '../../src/runtime/engine/tensor.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';
 import { WeightsSource } from '../../src/runtime/onnx/params.js';
 import { miniUNet } from '../../src/runtime/models/mini-unet.js';
+import { readTensors, relErr } from '../fixture-utils.js';
 
 const dir = path.join(import.meta.dirname, '../fixtures/mini-unet');
 const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
 
-function readAll(file: string): Map<string, HostTensor> {
-  const f = openSafetensors(path.join(dir, file));
-  const m = new Map(f.names().map((n) => [n, f.read(n)]));
-  f.close();
-  return m;
-}
+const readAll = (file: string) => readTensors(path.join(dir, file));
 
-/** max |a-b| / max |b| over a tensor: relative error in the tensor's own scale. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-12);
-}
 
 export function buildFixtureTrainer(weights: Map<string, HostTensor>, inputs: Map<string, HostTensor>) {
   const b = new GraphBuilder();

@@ -14,16 +14,12 @@ import * as op from '../../src/runtime/onnx/ops/index.js';
 import type { ParamInit, ParamSource } from '../../src/runtime/onnx/params.js';
 import { RandomInit, WeightsSource } from '../../src/runtime/onnx/params.js';
 import { CLIP_TEXT_SD15, type ClipTextConfig, clipText, clipTextConfigFromJson, clipTextTiny } from '../../src/runtime/models/clip-text.js';
+import { readTensors } from '../fixture-utils.js';
 
 const dir = path.join(import.meta.dirname, '../fixtures/clip-tiny');
 const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
 
-function readAll(file: string): Map<string, HostTensor> {
-  const f = openSafetensors(path.join(dir, file));
-  const m = new Map(f.names().map((n) => [n, f.read(n)]));
-  f.close();
-  return m;
-}
+const readAll = (file: string) => readTensors(path.join(dir, file));
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;

@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { makeTrainingGraph } from '../../src/runtime/autodiff/training-graph.js';
-import { openSafetensors } from '../../src/runtime/engine/safetensors.js';
 import { Session } from '../../src/runtime/engine/session.js';
 import type { HostTensor } from '../../src/runtime/engine/tensor.js';
 import { recordParamShapes } from '../../src/runtime/models/blocks.js';
@@ -16,27 +15,13 @@ import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { isLoraParam, type LayerContext } from '../../src/runtime/onnx/layers.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';
 import { type ParamSource, RandomInit, WeightsSource } from '../../src/runtime/onnx/params.js';
+import { readTensors, relErr } from '../fixture-utils.js';
 
 const dir = path.join(import.meta.dirname, '../fixtures/sd-tiny');
 const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')).unet;
 
-function readAll(file: string): Map<string, HostTensor> {
-  const f = openSafetensors(path.join(dir, file));
-  const m = new Map(f.names().map((n) => [n, f.read(n)]));
-  f.close();
-  return m;
-}
+const readAll = (file: string) => readTensors(path.join(dir, file));
 
-/** max |a-b| / max |b|: error in the reference's own scale. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let num = 0, den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-12);
-}
 
 const weights = readAll('unet-weights.safetensors');
 const io = readAll('unet-io.safetensors');
