@@ -110,7 +110,8 @@ export class NodeSearch {
       e.preventDefault();
       render();
     });
-    input.addEventListener('blur', () => setTimeout(() => this.close(), 100));
+    // Closing on blur must close this dialog only: a later one may already be open when the timer fires.
+    input.addEventListener('blur', () => setTimeout(() => this.root === root && this.close(), 100));
 
     document.body.append(root);
     const w = 420;
