@@ -16,15 +16,16 @@ Run from the repo root:  /usr/bin/python3 scripts/torch/make-clip-fixture.py
 """
 import argparse
 import collections
+import importlib.util
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 from clip_text import SD15, CLIPTextModel, ClipTextConfig, param_count  # noqa: E402
 from clip_tokenizer_ref import BOS, EOS, ClipTokenizerRef, base_vocab, pre_tokenize  # noqa: E402
 
@@ -147,53 +148,12 @@ TRICKY = [
     "a " * 76 + "b",
 ]
 
-# ---- safetensors (as make-mini-unet-fixture.py) ------------------------------------------------------------------
+# ---- safetensors: the writer and round-trip check of make-mini-unet-fixture.py -----------------------------------
 
-_DT = {"F32": ("<f4", torch.float32), "I64": ("<i8", torch.int64)}
-
-
-def write_safetensors(path, tensors, metadata=None):
-    """u64 LE header length, JSON header (space-padded to a multiple of 8), raw little-endian data in header order.
-    Float tensors are stored as F32, integer tensors as I64."""
-    header, blobs, off = {}, [], 0
-    if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
-    for name, t in tensors.items():
-        t = t.detach().cpu().contiguous()
-        dt = "I64" if not t.is_floating_point() else "F32"
-        b = t.numpy().astype(_DT[dt][0]).tobytes()
-        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        buf = f.read()
-    n = struct.unpack("<Q", buf[:8])[0]
-    header = json.loads(buf[8:8 + n].decode("utf-8"))
-    header.pop("__metadata__", None)
-    out = {}
-    for name, e in header.items():
-        b0, b1 = e["data_offsets"]
-        npdt, tdt = _DT[e["dtype"]]
-        out[name] = torch.from_numpy(np.frombuffer(buf[8 + n + b0:8 + n + b1], dtype=npdt).reshape(e["shape"]).copy())
-    return out
-
-
-def check_roundtrip(path, tensors):
-    got = read_safetensors(path)
-    assert list(got) == list(tensors), f"{path}: key order/set differs"
-    for k, t in tensors.items():
-        want = t.detach().to(torch.float32) if t.is_floating_point() else t.detach().to(torch.int64)
-        assert torch.equal(got[k], want), f"{path}: {k} differs"
+_spec = importlib.util.spec_from_file_location("mini_unet_fixture", os.path.join(HERE, "make-mini-unet-fixture.py"))
+_fixture = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fixture)
+write_safetensors, check_roundtrip = _fixture.write_safetensors, _fixture.check_roundtrip
 
 
 def write_json(path, obj, indent=None):
