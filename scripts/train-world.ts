@@ -81,10 +81,10 @@ const WORK = path.join(OUT, '.train');
 const SEED = num('seed', 0, 0);
 const RES = 32;
 const opt = {
-  vaeSteps: num('vae-steps', 3000, 100),
+  vaeSteps: num('vae-steps', 1200, 100),
   vaeBatch: num('vae-batch', 32, 16),
   vaeImages: num('vae-images', 20000, 1000),
-  unetSteps: num('unet-steps', 15000, 150),
+  unetSteps: num('unet-steps', 6000, 150),
   unetBatch: num('unet-batch', 48, 16),
   examples: num('examples', 30000, 1000),
   scaleImages: num('scale-images', 4096, 512),
@@ -161,11 +161,14 @@ async function trainStage(o: {
   build: (params: ParamSource) => { graph: GraphBuilder; loss: string };
   feeds: (step: number) => Record<string, HostTensor>;
   init: ParamSource;
+  /** Keep an exponential moving average of the parameters and return it instead of the last values. */
+  emaDecay?: number;
 }): Promise<Map<string, HostTensor>> {
   const ckpt = path.join(WORK, `${o.name}.ckpt.safetensors`);
   let start = 0;
   let source: ParamSource = o.init;
   let optState: Record<string, HostTensor> | undefined;
+  let emaState: Map<string, HostTensor> | undefined;
   if (fs.existsSync(ckpt)) {
     const { weights, meta } = loadWeights(ckpt);
     const params = new Map<string, HostTensor>();
@@ -173,6 +176,7 @@ async function trainStage(o: {
     for (const [k, t] of weights) {
       if (k.startsWith('p.')) params.set(k.slice(2), t);
       else if (k.startsWith('o.')) optState[k.slice(2)] = t;
+      else if (k.startsWith('e.')) (emaState ??= new Map()).set(k.slice(2), t);
     }
     source = new WeightsSource(params);
     start = Number(meta.step ?? 0);
@@ -184,12 +188,25 @@ async function trainStage(o: {
   if (optState && Object.keys(optState).length > 0) optimizer.loadStateDict(optState);
   const trainer = await Trainer.create(tg, optimizer, { maxGradNorm: 1 });
   const nParams = tg.params.reduce((a, n) => a + trainer.params.get(n)!.length, 0);
+  // EMA weights: the usual remedy for the noise of short diffusion runs. Warmed up as (1+s)/(10+s) so that early
+  // averages do not drag random-init values along.
+  const ema = o.emaDecay === undefined ? undefined
+    : new Map(tg.params.map((n) => [n, Float32Array.from(emaState?.get(n)?.data as Float32Array ?? trainer.params.get(n)!)]));
+  const updateEma = (s: number) => {
+    if (!ema) return;
+    const d = Math.min(o.emaDecay!, (1 + s) / (10 + s));
+    for (const [n, e] of ema) {
+      const p = trainer.params.get(n)!;
+      for (let i = 0; i < e.length; i++) e[i] = d * e[i] + (1 - d) * p[i];
+    }
+  };
   log(`${o.name}: ${tg.params.length} tensors, ${(nParams / 1e6).toFixed(2)}M parameters, ${o.steps} steps of batch ${o.batch}`);
   const lr = makeSchedule({ kind: 'cosine', baseLr: o.lr, warmupSteps: Math.min(o.warmup, Math.floor(o.steps / 10)), totalSteps: Math.max(1, o.steps), minLrRatio: 0.05 });
   const save = (step: number) => {
     const w = new Map<string, HostTensor>();
     for (const n of tg.params) w.set(`p.${n}`, trainer.paramTensor(n));
     for (const [k, t] of Object.entries(optimizer.stateDict())) w.set(`o.${k}`, t);
+    if (ema) for (const n of tg.params) w.set(`e.${n}`, { ...trainer.paramTensor(n), data: ema.get(n)! });
     saveWeights(ckpt, w, { step: String(step) });
   };
   let window: number[] = [];
@@ -201,6 +218,7 @@ async function trainStage(o: {
     const feeds = o.feeds(s);
     dataTime += performance.now() - td;
     const r = await trainer.step(feeds, lr(s));
+    updateEma(s);
     if (!Number.isFinite(r.loss)) log(`${o.name}: step ${s + 1} loss ${r.loss} (non-finite)`);
     else window.push(r.loss);
     if ((s + 1) % opt.logEvery === 0 || s + 1 === o.steps) {
@@ -218,7 +236,7 @@ async function trainStage(o: {
   save(o.steps);
   if (o.steps > start) log(`${o.name}: ${o.steps - start} steps in ${secs(tStage).toFixed(1)} s`);
   const out = new Map<string, HostTensor>();
-  for (const n of tg.params) out.set(n, { ...trainer.paramTensor(n), data: Float32Array.from(trainer.params.get(n)!) });
+  for (const n of tg.params) out.set(n, { ...trainer.paramTensor(n), data: Float32Array.from(ema?.get(n) ?? trainer.params.get(n)!) });
   await trainer.release();
   return out;
 }
@@ -385,7 +403,7 @@ const joint = await timed('3-text-unet', async () => {
   const init = randomSdModel({ unet: UNET_CFG, vae: vae.config, text: TEXT_CFG, tokenizer, resolution: RES, seed: SEED + 10 });
   const initW = new Map([...init.unet.weights, ...init.textEncoder.weights]);
   return trainStage({
-    name: 'text-unet', steps: opt.unetSteps, batch: B, lr: 1e-3, warmup: 500, weightDecay: 1e-2,
+    name: 'text-unet', steps: opt.unetSteps, batch: B, lr: 1.5e-3, warmup: 300, weightDecay: 1e-2, emaDecay: 0.999,
     init: new WeightsSource(initW),
     build: (params) => {
       const b = new GraphBuilder();
@@ -394,15 +412,18 @@ const joint = await timed('3-text-unet', async () => {
       const sqrtAb = b.input('sqrt_ab', [B, 1, 1, 1]);
       const sqrt1mAb = b.input('sqrt_1m_ab', [B, 1, 1, 1]);
       const t = b.input('timestep', [B]);
+      const weight = b.input('loss_weight', [B, 1, 1, 1]);
       const inputIds = b.input('input_ids', [B, 77], 'int64');
       const ctx = { b, params };
       const cond = clipText(ctx, TEXT_CFG, inputIds).lastHidden;
       const noisy = op.add(op.mul(clean, sqrtAb), op.mul(noise, sqrt1mAb));
       const d = op.sub(unet(ctx, UNET_CFG, noisy, t, cond), noise);
-      return { graph: b, loss: b.output(op.mean(op.mul(d, d)), 'loss').name };
+      // Min-SNR-5 weighting (Hang et al. 2023): for eps prediction, w = min(SNR, 5) / SNR; it converges much faster.
+      return { graph: b, loss: b.output(op.mean(op.mul(op.mul(d, d), weight)), 'loss').name };
     },
     feeds: (step) => {
       const r = new Rng(SEED * 1_000_003 + 9_000_000 + step);
+      const w = new Float32Array(B);
       const clean = new Float32Array(B * per);
       const tok = new BigInt64Array(B * 77);
       const ts = new Float32Array(B);
@@ -418,6 +439,8 @@ const joint = await timed('3-text-unet', async () => {
         const ab = schedule.alphaCumprod(tt);
         sa[i] = Math.sqrt(ab);
         s1m[i] = Math.sqrt(1 - ab);
+        const snr = ab / (1 - ab);
+        w[i] = Math.min(snr, 5) / snr;
       }
       return {
         clean: f32([B, 4, lat, lat], clean),
@@ -425,6 +448,7 @@ const joint = await timed('3-text-unet', async () => {
         sqrt_ab: f32([B, 1, 1, 1], sa),
         sqrt_1m_ab: f32([B, 1, 1, 1], s1m),
         timestep: f32([B], ts),
+        loss_weight: f32([B, 1, 1, 1], w),
         input_ids: tensor('int64', [B, 77], tok),
       };
     },
