@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   'train-step': () => import('./train-step.js'),
   'load-checkpoint': () => import('./load-checkpoint.js'),
   'sd-unet': () => import('./sd-unet.js'),
+  world: () => import('./world.js'),
 };
 
 const name = process.argv[2];

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { makeTrainingGraph } from '../src/runtime/autodiff/training-graph.js';
 import { Trainer } from '../src/runtime/autodiff/trainer.js';
 import { imagesToTensor } from '../src/runtime/diffusion/latent-images.js';
+import { DEFAULT_SAMPLING } from '../src/runtime/diffusion/sampler.js';
 import { NoiseSchedule, SD15_SCHEDULER_CONFIG } from '../src/runtime/diffusion/schedule.js';
 import { ClipTokenizer } from '../src/runtime/diffusion/tokenizer.js';
 import { writeWordVocab } from '../src/runtime/diffusion/word-vocab.js';
@@ -41,6 +42,7 @@ import { type ParamSource, RandomInit, WeightsSource } from '../src/runtime/onnx
 import {
   SUBJECTS,
   WorldOracle,
+  baseEvaluationCaptions,
   baseTrainingCaptions,
   baseTrainingExamples,
   renderScenes,
@@ -483,10 +485,10 @@ await timed('4-save-eval', async () => {
   // Reload from disk, as users will, and sample base evaluation captions (a seed no training set uses).
   const loaded = loadSdModel(OUT);
   const pipe = new SdPipeline(loaded);
-  const prompts = baseTrainingCaptions(opt.evalCount, SEED + 9_999, { sizeMentionRate: 0 }).captions;
+  const prompts = baseEvaluationCaptions(opt.evalCount).captions;
   const t0 = performance.now();
-  const { images } = await pipe.sample({ prompts, seeds: prompts.map((_, i) => 1000 + i), steps: 25, scheduler: 'ddim', guidance: 5 });
-  log(`eval: sampled ${prompts.length} images (DDIM 25 steps, guidance 5) in ${secs(t0).toFixed(1)} s`);
+  const { images } = await pipe.sample({ prompts, seeds: prompts.map((_, i) => 1000 + i), ...DEFAULT_SAMPLING });
+  log(`eval: sampled ${prompts.length} images (${JSON.stringify(DEFAULT_SAMPLING)}) in ${secs(t0).toFixed(1)} s`);
   await pipe.release();
   const results = new WorldOracle().judge(images, prompts);
   const matches = results.filter((r) => r.matches).length;

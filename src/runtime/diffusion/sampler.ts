@@ -16,6 +16,9 @@ export interface Denoiser {
 
 export type SamplerName = 'ddim' | 'euler_a';
 
+/** The sampler settings nodes and benchmarks default to (the embedded model's quality is measured at these). */
+export const DEFAULT_SAMPLING = { scheduler: 'ddim' as SamplerName, steps: 25, guidance: 5 };
+
 export interface SampleOptions {
   scheduler: SamplerName;
   steps: number;

@@ -23,6 +23,8 @@ export interface SdModel {
   scheduler: SchedulerConfig;
   /** Image size (pixels, square) the model was trained at. */
   resolution: number;
+  /** The tokenizer's files (vocab.json, merges.txt), which saving a diffusers folder copies. */
+  tokenizerDir?: string;
 }
 
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -65,6 +67,7 @@ export function loadSdModel(location: string, o: LoadSdOptions = {}): SdModel {
     tokenizer: ClipTokenizer.fromFolder(tokenizerDir),
     scheduler,
     resolution,
+    tokenizerDir,
   };
 }
 

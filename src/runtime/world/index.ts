@@ -18,7 +18,7 @@ export {
   worldVocabulary,
 } from './grammar.js';
 export { SUBJECTS, type Subject, sampleSubjectScene, subjectById, subjectReferenceScenes, subjectReferences } from './subjects.js';
-export { type EvalPrompt, type SubjectPrompts, allSubjectPrompts, baseTrainingCaptions, baseTrainingExamples, promptSetOptions, subjectPrompts } from './prompts.js';
+export { type EvalPrompt, type SubjectPrompts, allSubjectPrompts, BASE_EVAL_SEED, baseEvaluationCaptions, baseTrainingCaptions, baseTrainingExamples, promptSetOptions, subjectPrompts } from './prompts.js';
 export { type Degradation, TYPICAL_DEGRADATION, degrade } from './degrade.js';
 export { type AlignmentScorer } from './scorer.js';
 export { WorldOracle } from './oracle/oracle.js';

@@ -116,3 +116,11 @@ export function baseTrainingExamples(count: number, seed: number, o: BaseExample
   const { scenes, captions } = baseTrainingCaptions(count, seed, o);
   return { scenes, captions, images: renderScenes(scenes, o.imageSize ?? 32) };
 }
+
+/** Seed of the base model's evaluation captions: no training set uses it. */
+export const BASE_EVAL_SEED = 9_999;
+
+/** The base model's evaluation set: fresh random scenes, captions without size words (what `bench -- world` scores). */
+export function baseEvaluationCaptions(count: number): Omit<BaseExamples, 'images'> {
+  return baseTrainingCaptions(count, BASE_EVAL_SEED, { sizeMentionRate: 0 });
+}

@@ -1,0 +1,60 @@
+// ComfyUI's CheckpointLoaderSimple for InstructBooth: the embedded default model or an SD1.5 checkpoint, as MODEL,
+// CLIP and VAE, with where it runs (CUDA when available, else CPU).
+import { cudaAvailable, type ExecutionProvider } from '../runtime/engine/session.js';
+import { defineNode } from '../runtime/graph/node-api.js';
+import { loadSdModel } from '../runtime/models/sd-model.js';
+import { detectCheckpoint } from '../runtime/models/weights/checkpoint.js';
+import { checkpointFingerprint, EMBEDDED, findTokenizer, listCheckpoints, resolveCheckpoint } from './common/checkpoints.js';
+import type { ModelHandle } from './common/model.js';
+import { deriveId } from './common/model.js';
+
+export const LoadCheckpoint = defineNode({
+  type: 'LoadCheckpoint',
+  displayName: 'Load Checkpoint',
+  category: 'loaders',
+  description:
+    'Loads a Stable Diffusion 1.x model: the embedded default (tiny, trained by this project on its generated world) or a checkpoint ' +
+    'in models/checkpoints (single-file .safetensors, a diffusers folder). Outputs the UNet (MODEL), text encoder (CLIP) and VAE.',
+  inputs: {
+    ckpt_name: { type: 'COMBO', options: listCheckpoints, default: EMBEDDED, tooltip: '"embedded" needs no download; SD1.5 files go in models/checkpoints.' },
+    device: { type: 'COMBO', options: ['auto', 'cpu', 'cuda'], default: 'auto', tooltip: 'auto: CUDA when onnxruntime-node has its CUDA provider, else CPU.' },
+    threads: { type: 'INT', default: 0, min: 0, max: 256, tooltip: 'CPU threads per session (0: all cores).' },
+  },
+  outputs: [
+    { name: 'MODEL', type: 'MODEL' },
+    { name: 'CLIP', type: 'CLIP' },
+    { name: 'VAE', type: 'VAE' },
+  ],
+  isChanged: (inputs, folders) => {
+    const r = resolveCheckpoint(String(inputs.ckpt_name), folders);
+    return 'error' in r ? `error:${r.error}` : checkpointFingerprint(r.path);
+  },
+  validate: (inputs, folders) => {
+    const r = resolveCheckpoint(String(inputs.ckpt_name ?? ''), folders);
+    if ('error' in r) return r.error;
+    if (inputs.device === 'cuda' && !cudaAvailable()) return 'device cuda: onnxruntime-node has no CUDA provider here (install it without onnxruntime-node-install=skip, on a machine with CUDA 12)';
+    return undefined;
+  },
+  async run(inputs, ctx) {
+    const name = String(inputs.ckpt_name);
+    const r = resolveCheckpoint(name, ctx.folders);
+    if ('error' in r) throw new Error(r.error);
+    const ckpt = detectCheckpoint(r.path);
+    if (ckpt.kind === 'onnx')
+      throw new Error(`${name} is an ONNX export: it carries no trainable weights; give the diffusers folder or the single-file .safetensors it was exported from`);
+    const tokenizerDir = ckpt.kind === 'ldm' ? findTokenizer(r.path, ctx.folders) : undefined;
+    if (ckpt.kind === 'ldm' && !tokenizerDir)
+      throw new Error(`${name} is a single-file checkpoint without tokenizer files: put CLIP's vocab.json and merges.txt in models/tokenizers/clip-vit-large-patch14/`);
+    ctx.progress(0, 1, `loading ${name}`);
+    const model = loadSdModel(r.path, { tokenizerDir });
+    ctx.progress(1, 1);
+    const handle: ModelHandle = {
+      model,
+      loraStrength: 1,
+      sessionOptions: { provider: String(inputs.device ?? 'auto') as ExecutionProvider, threads: Number(inputs.threads ?? 0) || undefined },
+      id: deriveId(`checkpoint:${name}`, checkpointFingerprint(r.path)),
+      label: name,
+    };
+    return { outputs: [handle, handle, handle] };
+  },
+});

@@ -1,0 +1,25 @@
+// ComfyUI's VAEEncode: images to latents (the posterior mean, scaled by the VAE's factor), resized to the model's
+// resolution first when they differ.
+import type { ImageBatch } from '../runtime/engine/image.js';
+import { resizeToSquare } from '../runtime/engine/image-io.js';
+import { defineNode } from '../runtime/graph/node-api.js';
+import { asModel, pipelineOf } from './common/model.js';
+
+export const VAEEncode = defineNode({
+  type: 'VAEEncode',
+  displayName: 'VAE Encode',
+  category: 'latent',
+  description: 'Encodes images into latents with the checkpoint\'s VAE (images are resized to the model\'s resolution).',
+  inputs: {
+    pixels: { type: 'IMAGE', link: true },
+    vae: { type: 'VAE', link: true },
+  },
+  outputs: [{ name: 'LATENT', type: 'LATENT' }],
+  async run(inputs) {
+    const vae = asModel(inputs.vae, 'vae');
+    let images = inputs.pixels as ImageBatch;
+    const size = vae.model.resolution;
+    if (images.height !== size || images.width !== size) images = await resizeToSquare(images, size);
+    return { outputs: [{ samples: await pipelineOf(vae).encode(images) }] };
+  },
+});
