@@ -1,7 +1,7 @@
 // A PNG of image rows, each with a text label on its left (prompts against samples): galleries for the README, the
 // evaluation grids, before-and-after comparisons. Text is drawn by sharp's SVG renderer; images are scaled up with
 // nearest-neighbour so small samples stay crisp.
-import sharp from 'sharp';
+import sharp, { type OverlayOptions } from 'sharp';
 import { type ImageBatch, imageAt } from './image.js';
 import { toUint8 } from './image-io.js';
 
@@ -42,7 +42,7 @@ export async function labeledGrid(rows: GridRow[], o: LabeledGridOptions = {}): 
   const header = o.columnTitles ? font + 2 * gap : 0;
   const width = labelWidth + cols * (cell + gap) + gap;
   const height = header + rows.length * (cell + gap) + gap;
-  const layers: sharp.OverlayOptions[] = [];
+  const layers: OverlayOptions[] = [];
   const texts: string[] = [];
   o.columnTitles?.forEach((t, c) =>
     texts.push(`<text x="${labelWidth + c * (cell + gap) + cell / 2}" y="${gap + font}" text-anchor="middle" font-weight="bold">${escapeXml(t)}</text>`));

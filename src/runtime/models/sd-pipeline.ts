@@ -10,7 +10,7 @@ import { type Denoiser, type SamplerName, sampleLatents, type Trajectory } from 
 import { NoiseSchedule } from '../diffusion/schedule.js';
 import { Rng } from '../engine/random.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { type LoraConfig } from '../onnx/layers.js';
+import { isLoraParam, type LoraConfig } from '../onnx/layers.js';
 import * as op from '../onnx/ops/index.js';
 import { WeightsSource } from '../onnx/params.js';
 import { clipText } from './clip-text.js';
@@ -56,6 +56,15 @@ export interface SampleOutput {
   trajectories?: Trajectory[];
 }
 
+export interface SdPipelineOptions {
+  /**
+   * Feed the adapter to the UNet session as inputs read from `lora.weights` at every call, instead of initializers
+   * fixed when the session is built: a trainer updating those tensors in place (DDPO) samples with its current
+   * adapter from the same sessions.
+   */
+  loraAsInputs?: boolean;
+}
+
 export class SdPipeline {
   readonly schedule: NoiseSchedule;
   private pool = new SessionPool();
@@ -64,6 +73,7 @@ export class SdPipeline {
     readonly model: SdModel,
     readonly lora?: LoraWeights,
     private readonly sessionOptions: SessionOptions = {},
+    private readonly options: SdPipelineOptions = {},
   ) {
     this.schedule = new NoiseSchedule(model.scheduler);
   }
@@ -103,10 +113,19 @@ export class SdPipeline {
           const ctx = b.input('encoder_hidden_states', [...cond.shape]);
           const lora = this.lora ? loraConfigFor(this.lora, b.input('lora_strength', [])) : undefined;
           b.output(unet({ b, params: new WeightsSource(this.model.unet.weights), lora }, this.model.unet.config, sample, t, ctx), 'eps');
+          if (this.lora && this.options.loraAsInputs) {
+            const g = b.graph;
+            for (const name of [...g.initializers.keys()].filter(isLoraParam)) {
+              g.initializers.delete(name);
+              g.constants.delete(name);
+              g.inputs.push(name);
+            }
+          }
           return b;
         });
         const feeds: Record<string, HostTensor> = { sample: latents, timestep: tensor('float32', [n], Float32Array.from(timesteps)), encoder_hidden_states: cond };
         if (this.lora) feeds.lora_strength = tensor('float32', [], Float32Array.of(loraStrength));
+        if (this.lora && this.options.loraAsInputs) for (const name of s.inputNames.filter(isLoraParam)) feeds[name] = this.lora.weights.get(name)!;
         return (await s.run(feeds)).eps;
       },
     };
