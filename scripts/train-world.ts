@@ -83,10 +83,10 @@ const WORK = path.join(OUT, '.train');
 const SEED = num('seed', 0, 0);
 const RES = 32;
 const opt = {
-  vaeSteps: num('vae-steps', 1200, 100),
+  vaeSteps: num('vae-steps', 700, 100),
   vaeBatch: num('vae-batch', 32, 16),
   vaeImages: num('vae-images', 20000, 1000),
-  unetSteps: num('unet-steps', 6000, 150),
+  unetSteps: num('unet-steps', 5000, 150),
   unetBatch: num('unet-batch', 48, 16),
   examples: num('examples', 30000, 1000),
   scaleImages: num('scale-images', 4096, 512),

@@ -2,16 +2,22 @@
 import { NodeRegistry } from '../runtime/graph/registry.js';
 import type { NodeDefinition } from '../runtime/graph/node-api.js';
 import { ImageGrid } from './image-grid.js';
+import { LoadCheckpoint } from './load-checkpoint.js';
 import { LoadImage } from './load-image.js';
 import { LoadSubjectImages } from './load-subject-images.js';
 import { PreviewImage } from './preview-image.js';
+import { PriorClassGen } from './prior-class-gen.js';
 import { PrimitiveBoolean } from './primitive-boolean.js';
 import { PrimitiveFloat } from './primitive-float.js';
 import { PrimitiveInt } from './primitive-int.js';
 import { PrimitiveString } from './primitive-string.js';
 import { PrimitiveStringMultiline } from './primitive-string-multiline.js';
 import { PromptTemplate } from './prompt-template.js';
+import { Sample } from './sample.js';
 import { SaveImage } from './save-image.js';
+import { SaveLoRA } from './save-lora.js';
+import { VAEDecode } from './vae-decode.js';
+import { VAEEncode } from './vae-encode.js';
 
 export type { PromptSet } from './prompt-set.js';
 
@@ -27,6 +33,12 @@ export const builtinNodes: NodeDefinition[] = [
   PrimitiveFloat,
   PrimitiveBoolean,
   PromptTemplate,
+  LoadCheckpoint,
+  Sample,
+  PriorClassGen,
+  SaveLoRA,
+  VAEEncode,
+  VAEDecode,
 ];
 
 export function createRegistry(): NodeRegistry {
