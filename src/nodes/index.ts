@@ -4,6 +4,7 @@ import type { NodeDefinition } from '../runtime/graph/node-api.js';
 import { ImageGrid } from './image-grid.js';
 import { LoadCheckpoint } from './load-checkpoint.js';
 import { LoadImage } from './load-image.js';
+import { LoadLoRA } from './load-lora.js';
 import { LoadSubjectImages } from './load-subject-images.js';
 import { PreviewImage } from './preview-image.js';
 import { PriorClassGen } from './prior-class-gen.js';
@@ -14,6 +15,7 @@ import { PrimitiveString } from './primitive-string.js';
 import { PrimitiveStringMultiline } from './primitive-string-multiline.js';
 import { PromptTemplate } from './prompt-template.js';
 import { Sample } from './sample.js';
+import { SaveCheckpoint } from './save-checkpoint.js';
 import { SaveImage } from './save-image.js';
 import { SaveLoRA } from './save-lora.js';
 import { VAEDecode } from './vae-decode.js';
@@ -37,6 +39,8 @@ export const builtinNodes: NodeDefinition[] = [
   Sample,
   PriorClassGen,
   SaveLoRA,
+  LoadLoRA,
+  SaveCheckpoint,
   VAEEncode,
   VAEDecode,
 ];

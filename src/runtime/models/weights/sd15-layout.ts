@@ -2,6 +2,8 @@
 // every parameter's diffusers/transformers name and shape. These tables are what a loaded checkpoint is checked
 // against by default, what the LDM key mapping is tested on, and what the random full-size checkpoint is made from.
 // A layout with the same structure but tiny widths gives small test fakes with the real names.
+import type { ClipTextConfig } from '../clip-text.js';
+import type { UNetConfig, VaeConfig } from '../configs.js';
 
 export type ComponentName = 'unet' | 'vae' | 'text_encoder';
 export const COMPONENTS: readonly ComponentName[] = ['unet', 'vae', 'text_encoder'];
@@ -52,6 +54,18 @@ export const SD15: SdLayout = {
   vae: { inChannels: 3, outChannels: 3, latentChannels: 4, blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2 },
   text_encoder: { vocabSize: 49408, hiddenSize: 768, layers: 12, intermediateSize: 3072, maxPositions: 77 },
 };
+
+/** The layout of a model given by its configs (for saving models of other widths with SD's key rules). */
+export function layoutOfConfigs(unet: UNetConfig, vae: VaeConfig, text: ClipTextConfig): SdLayout {
+  return {
+    unet: {
+      inChannels: unet.inChannels, outChannels: unet.outChannels, blockOutChannels: [...unet.blockOutChannels], layersPerBlock: unet.layersPerBlock,
+      attention: unet.downBlockTypes.map((t) => t === 'CrossAttnDownBlock2D'), crossAttentionDim: unet.crossAttentionDim, ffMult: 4,
+    },
+    vae: { inChannels: vae.inChannels, outChannels: vae.outChannels, latentChannels: vae.latentChannels, blockOutChannels: [...vae.blockOutChannels], layersPerBlock: vae.layersPerBlock },
+    text_encoder: { vocabSize: text.vocabSize, hiddenSize: text.width, layers: text.layers, intermediateSize: text.intermediate, maxPositions: text.maxPositions },
+  };
+}
 
 /** Buffers some files carry next to the parameters (not weights: skipped when loading). */
 export const KNOWN_BUFFERS: ReadonlySet<string> = new Set(['text_model.embeddings.position_ids']);
