@@ -4,7 +4,7 @@
 // resumes from it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeSafetensors, encodeSafetensors } from '../engine/safetensors.js';
+import { openSafetensors, writeSafetensors } from '../engine/safetensors.js';
 import type { HostTensor } from '../engine/tensor.js';
 
 export interface Checkpoint {
@@ -34,9 +34,8 @@ export class CheckpointStore {
   save(c: Checkpoint): string {
     fs.mkdirSync(this.dir, { recursive: true });
     const file = path.join(this.dir, `step-${c.step}.safetensors`);
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, encodeSafetensors(Object.fromEntries(c.tensors), { step: String(c.step), meta: JSON.stringify(c.meta) }));
-    fs.renameSync(tmp, file);
+    // Streamed tensor by tensor and renamed into place (a full SD1.5 checkpoint with AdamW state is ~10 GB).
+    writeSafetensors(file, Object.fromEntries(c.tensors), { step: String(c.step), meta: JSON.stringify(c.meta) });
     for (const s of this.steps().slice(0, -this.keep)) fs.rmSync(path.join(this.dir, `step-${s}.safetensors`), { force: true });
     return file;
   }
@@ -46,8 +45,13 @@ export class CheckpointStore {
     for (const step of this.steps().reverse()) {
       const file = path.join(this.dir, `step-${step}.safetensors`);
       try {
-        const { tensors, metadata } = decodeSafetensors(fs.readFileSync(file), file);
-        return { step, tensors: new Map(Object.entries(tensors)), meta: JSON.parse(metadata.meta ?? '{}') as Record<string, unknown> };
+        const st = openSafetensors(file);
+        try {
+          const tensors = new Map(st.names().map((n) => [n, st.read(n)]));
+          return { step, tensors, meta: JSON.parse(st.metadata.meta ?? '{}') as Record<string, unknown> };
+        } finally {
+          st.close();
+        }
       } catch {
         continue;
       }

@@ -1,0 +1,31 @@
+// A batch laid out as one image, for runtime code (evaluation sheets: prompts as rows, samples as columns). Same
+// layout as the ImageGrid node's (torchvision's make_grid: `gap` pixels around and between the cells).
+import { type ImageBatch, imageBatch } from './image.js';
+
+/**
+ * One image holding every image of the batch, `cols` per row (0: about square), in batch order, with `gap` pixels
+ * of `background` gray around and between them. RGBA padding is opaque.
+ */
+export function gridImages(images: ImageBatch, cols: number, gap = 2, background = 1): ImageBatch {
+  const { count, width: w, height: h, channels: c } = images;
+  if (count === 0) throw new Error('a grid needs at least one image');
+  if (!Number.isInteger(cols) || cols < 0) throw new Error(`grid columns must be a whole number >= 0, got ${cols}`);
+  if (!Number.isInteger(gap) || gap < 0) throw new Error(`grid gap must be a whole number >= 0, got ${gap}`);
+  const columns = Math.max(1, Math.min(cols > 0 ? cols : Math.ceil(Math.sqrt(count)), count));
+  const rows = Math.ceil(count / columns);
+  const W = columns * w + (columns + 1) * gap;
+  const H = rows * h + (rows + 1) * gap;
+  const out = imageBatch(1, H, W, c);
+  out.data.fill(background);
+  if (c === 4) for (let p = 3; p < out.data.length; p += 4) out.data[p] = 1;
+  const row = w * c;
+  for (let i = 0; i < count; i++) {
+    const x = gap + (i % columns) * (w + gap);
+    const y = gap + Math.floor(i / columns) * (h + gap);
+    for (let r = 0; r < h; r++) {
+      const src = (i * h + r) * row;
+      out.data.set(images.data.subarray(src, src + row), ((y + r) * W + x) * c);
+    }
+  }
+  return out;
+}
