@@ -1,6 +1,7 @@
 // Every built-in node; the CLI and the server build their registry from this list.
 import { NodeRegistry } from '../runtime/graph/registry.js';
 import type { NodeDefinition } from '../runtime/graph/node-api.js';
+import { DreamBoothTrain } from './dreambooth-train.js';
 import { ImageGrid } from './image-grid.js';
 import { LoadCheckpoint } from './load-checkpoint.js';
 import { LoadImage } from './load-image.js';
@@ -38,6 +39,7 @@ export const builtinNodes: NodeDefinition[] = [
   LoadCheckpoint,
   Sample,
   PriorClassGen,
+  DreamBoothTrain,
   SaveLoRA,
   LoadLoRA,
   SaveCheckpoint,
