@@ -1,11 +1,14 @@
 // Every built-in node; the CLI and the server build their registry from this list.
 import { NodeRegistry } from '../runtime/graph/registry.js';
 import type { NodeDefinition } from '../runtime/graph/node-api.js';
+import { DDPOUpdate } from './ddpo-update.js';
 import { DreamBoothTrain } from './dreambooth-train.js';
+import { Evaluate } from './evaluate.js';
 import { ImageGrid } from './image-grid.js';
 import { LoadCheckpoint } from './load-checkpoint.js';
 import { LoadImage } from './load-image.js';
 import { LoadLoRA } from './load-lora.js';
+import { LoadRewardModel } from './load-reward-model.js';
 import { LoadSubjectImages } from './load-subject-images.js';
 import { PreviewImage } from './preview-image.js';
 import { PriorClassGen } from './prior-class-gen.js';
@@ -15,6 +18,7 @@ import { PrimitiveInt } from './primitive-int.js';
 import { PrimitiveString } from './primitive-string.js';
 import { PrimitiveStringMultiline } from './primitive-string-multiline.js';
 import { PromptTemplate } from './prompt-template.js';
+import { RewardScore } from './reward-score.js';
 import { Sample } from './sample.js';
 import { SaveCheckpoint } from './save-checkpoint.js';
 import { SaveImage } from './save-image.js';
@@ -40,6 +44,10 @@ export const builtinNodes: NodeDefinition[] = [
   Sample,
   PriorClassGen,
   DreamBoothTrain,
+  LoadRewardModel,
+  RewardScore,
+  DDPOUpdate,
+  Evaluate,
   SaveLoRA,
   LoadLoRA,
   SaveCheckpoint,

@@ -174,7 +174,7 @@ export function toUint8(images: ImageBatch, index = 0): Buffer {
   return out;
 }
 
-function fromUint8(data: Uint8Array, width: number, height: number, channels: number): ImageBatch {
+export function fromUint8(data: Uint8Array, width: number, height: number, channels: number): ImageBatch {
   const out = imageBatch(1, height, width, channels);
   for (let i = 0; i < data.length; i++) out.data[i] = data[i] / 255;
   return out;
