@@ -1,0 +1,94 @@
+// Writes the example workflows in workflows/ (ComfyUI UI format, editable in the editor) from API prompts: one place
+// that says what each example does and with which settings. The embedded world's subject is zwx, the checkered
+// square; settings are the ones measured on the embedded model (README, `npm run bench -- instructbooth`).
+//   node --import tsx scripts/make-workflows.ts
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRegistry } from '../src/nodes/index.js';
+import type { Prompt } from '../src/runtime/graph/prompt.js';
+import { promptToUi } from '../src/runtime/graph/ui-to-api.js';
+import { SEEN_ACTIVITIES } from '../src/runtime/world/attributes.js';
+import { ACTIVITY_PHRASES } from '../src/runtime/world/grammar.js';
+
+export const SUBJECT = { source: 'subjects/checkered-square', identifier: 'zwx', classNoun: 'square' };
+export const DREAMBOOTH = { mode: 'full', steps: 300, batch_size: 2, learning_rate: 2e-4, prior_loss_weight: 1, checkpoint_every: 100 };
+export const CLASS_IMAGES = { count: 64 };
+export const DDPO = { epochs: 30, samples_per_epoch: 32, sample_batch: 16, steps: 20, train_batch: 8, learning_rate: 1e-3, timestep_fraction: 0.5, clip_range: 1e-4 };
+
+const link = (id: string, slot = 0) => [id, slot] as [string, number];
+const titles: Record<string, Record<string, string>> = {};
+
+function subjectPart(p: Prompt): void {
+  p['1'] = { class_type: 'LoadSubjectImages', inputs: { source: SUBJECT.source, resolution: 32 } };
+  p['2'] = {
+    class_type: 'PromptTemplate',
+    inputs: { identifier: SUBJECT.identifier, class_noun: SUBJECT.classNoun, description: '', activities: SEEN_ACTIVITIES.map((a) => ACTIVITY_PHRASES[a]).join('\n'), identifier_ratio: 0.5 },
+  };
+  p['3'] = { class_type: 'LoadCheckpoint', inputs: { ckpt_name: 'embedded', device: 'auto', threads: 0 } };
+}
+
+function dreamboothPart(p: Prompt): void {
+  p['4'] = { class_type: 'PriorClassGen', inputs: { model: link('3'), prompts: link('2'), class_prompt: 'a square', ...CLASS_IMAGES, seed: 0, sampler: 'ddim', steps: 25, guidance: 5 } };
+  p['5'] = { class_type: 'DreamBoothTrain', inputs: { model: link('3'), instance_images: link('1'), class_images: link('4'), prompts: link('2'), ...DREAMBOOTH, seed: 0 } };
+}
+
+const workflows: Record<string, () => Prompt> = {
+  'sample.json': () => ({
+    '3': { class_type: 'LoadCheckpoint', inputs: { ckpt_name: 'embedded', device: 'auto', threads: 0 } },
+    '6': { class_type: 'Sample', inputs: { model: link('3'), prompt: 'a red circle on the beach\na blue star wearing a hat\na green heart next to a ball', images_per_prompt: 4, seed: 0, sampler: 'ddim', steps: 25, guidance: 5 } },
+    '7': { class_type: 'SaveImage', inputs: { images: link('6'), filename_prefix: 'sample/embedded' } },
+  }),
+  'dreambooth.json': () => {
+    const p: Prompt = {};
+    subjectPart(p);
+    dreamboothPart(p);
+    p['6'] = { class_type: 'Sample', inputs: { model: link('5'), prompt: 'a zwx square\na zwx square on the beach\na zwx square wearing a hat', images_per_prompt: 4, seed: 0, sampler: 'ddim', steps: 25, guidance: 5 } };
+    p['7'] = { class_type: 'SaveImage', inputs: { images: link('6'), filename_prefix: 'dreambooth/zwx' } };
+    return p;
+  },
+  'instructbooth.json': () => {
+    const p: Prompt = {};
+    subjectPart(p);
+    dreamboothPart(p);
+    p['8'] = { class_type: 'LoadRewardModel', inputs: { reward_model: 'oracle', device: 'auto' } };
+    p['9'] = { class_type: 'DDPOUpdate', inputs: { model: link('5'), reward_model: link('8'), prompts: link('2'), ...DDPO, seed: 0 } };
+    p['10'] = { class_type: 'LoadRewardModel', inputs: { reward_model: 'tiny-clip', device: 'auto' } };
+    const evalNode = (model: string, label: string) => ({
+      class_type: 'Evaluate',
+      inputs: { model: link(model), prompts: link('2'), judge: link('8'), clip: link('10'), references: link('1'), prompt_set: 'world', images_per_prompt: 4, seed: 1000, sampler: 'ddim', steps: 25, guidance: 5, label },
+    });
+    p['11'] = evalNode('5', 'DreamBooth');
+    p['12'] = evalNode('9', 'InstructBooth');
+    p['13'] = { class_type: 'SaveImage', inputs: { images: link('9', 1), filename_prefix: 'instructbooth/reward-curve' } };
+    p['14'] = { class_type: 'Sample', inputs: { model: link('9'), prompt: ['a zwx square', ...SEEN_ACTIVITIES.map((a) => `a zwx square ${ACTIVITY_PHRASES[a]}`)].join('\n'), images_per_prompt: 4, seed: 0, sampler: 'ddim', steps: 25, guidance: 5 } };
+    p['15'] = { class_type: 'SaveImage', inputs: { images: link('14'), filename_prefix: 'instructbooth/zwx' } };
+    p['16'] = { class_type: 'SaveLoRA', inputs: { model: link('9'), filename_prefix: 'loras/instructbooth-zwx', format: 'kohya', dtype: 'float16' } };
+    titles['instructbooth.json'] = { '11': 'Evaluate DreamBooth', '12': 'Evaluate InstructBooth', '9': 'DDPO (InstructBooth stage 2)', '5': 'DreamBooth (stage 1)' };
+    return p;
+  },
+  'evaluate.json': () => {
+    const p: Prompt = {};
+    subjectPart(p);
+    p['8'] = { class_type: 'LoadRewardModel', inputs: { reward_model: 'oracle', device: 'auto' } };
+    p['10'] = { class_type: 'LoadRewardModel', inputs: { reward_model: 'tiny-clip', device: 'auto' } };
+    p['11'] = {
+      class_type: 'Evaluate',
+      inputs: { model: link('3'), prompts: link('2'), judge: link('8'), clip: link('10'), references: link('1'), prompt_set: 'world', images_per_prompt: 4, seed: 1000, sampler: 'ddim', steps: 25, guidance: 5, label: 'base' },
+    };
+    p['12'] = { class_type: 'SaveImage', inputs: { images: link('11'), filename_prefix: 'evaluate/base-grid' } };
+    return p;
+  },
+};
+
+if (process.argv[1]?.endsWith('make-workflows.ts')) {
+  const registry = createRegistry();
+  for (const [file, make] of Object.entries(workflows)) {
+    const ui = promptToUi(make(), registry);
+    for (const n of ui.nodes) {
+      const t = titles[file]?.[String(n.id)];
+      if (t) n.title = t;
+    }
+    fs.writeFileSync(path.join('workflows', file), `${JSON.stringify(ui, null, 2)}\n`);
+    console.log(`workflows/${file}: ${ui.nodes.length} nodes`);
+  }
+}
