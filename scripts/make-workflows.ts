@@ -9,11 +9,16 @@ import type { Prompt } from '../src/runtime/graph/prompt.js';
 import { promptToUi } from '../src/runtime/graph/ui-to-api.js';
 import { SEEN_ACTIVITIES } from '../src/runtime/world/attributes.js';
 import { ACTIVITY_PHRASES } from '../src/runtime/world/grammar.js';
+import { WORLD_RECIPE } from '../src/runtime/world/recipe.js';
 
-export const SUBJECT = { source: 'subjects/checkered-square', identifier: 'zwx', classNoun: 'square' };
-export const DREAMBOOTH = { mode: 'full', steps: 300, batch_size: 2, learning_rate: 2e-4, prior_loss_weight: 1, checkpoint_every: 100 };
-export const CLASS_IMAGES = { count: 64 };
-export const DDPO = { epochs: 30, samples_per_epoch: 32, sample_batch: 16, steps: 20, train_batch: 8, learning_rate: 1e-3, timestep_fraction: 0.5, clip_range: 1e-4 };
+const R = WORLD_RECIPE;
+const SUBJECT = R.subject;
+const DREAMBOOTH = { mode: R.dreambooth.mode, steps: R.dreambooth.steps, batch_size: R.dreambooth.batchSize, learning_rate: R.dreambooth.lr, prior_loss_weight: R.dreambooth.priorLossWeight, checkpoint_every: 100 };
+const CLASS_IMAGES = { count: R.classImages.count };
+const DDPO = {
+  epochs: R.ddpo.epochs, samples_per_epoch: R.ddpo.samplesPerEpoch, sample_batch: R.ddpo.sampleBatch, steps: R.ddpo.steps, train_batch: R.ddpo.trainBatch,
+  learning_rate: R.ddpo.lr, timestep_fraction: R.ddpo.timestepFraction, clip_range: R.ddpo.clipRange, lora_rank: R.ddpo.loraRank,
+};
 
 const link = (id: string, slot = 0) => [id, slot] as [string, number];
 const titles: Record<string, Record<string, string>> = {};
@@ -22,7 +27,7 @@ function subjectPart(p: Prompt): void {
   p['1'] = { class_type: 'LoadSubjectImages', inputs: { source: SUBJECT.source, resolution: 32 } };
   p['2'] = {
     class_type: 'PromptTemplate',
-    inputs: { identifier: SUBJECT.identifier, class_noun: SUBJECT.classNoun, description: '', activities: SEEN_ACTIVITIES.map((a) => ACTIVITY_PHRASES[a]).join('\n'), identifier_ratio: 0.5 },
+    inputs: { identifier: SUBJECT.identifier, class_noun: SUBJECT.classNoun, description: '', activities: SEEN_ACTIVITIES.map((a) => ACTIVITY_PHRASES[a]).join('\n'), identifier_ratio: R.identifierRatio },
   };
   p['3'] = { class_type: 'LoadCheckpoint', inputs: { ckpt_name: 'embedded', device: 'auto', threads: 0 } };
 }

@@ -96,17 +96,24 @@ export interface BaseExampleOptions {
   imageSize?: number;
   /** Fraction of captions that say the size word (default 0.5: prompts usually leave it out). */
   sizeMentionRate?: number;
+  /**
+   * Fraction of captions that say the color (default 1). Below 1, the model also learns color-free prompts ("a square
+   * wearing a hat"), which DreamBooth's class prompt and InstructBooth's RL prompts without the identifier are. Drawn
+   * from its own generator, so the scenes do not depend on it.
+   */
+  colorMentionRate?: number;
 }
 
 /** `count` base-model training scenes and their captions (no rendering). Same seed, same set. */
 export function baseTrainingCaptions(count: number, seed: number, o: BaseExampleOptions = {}): Omit<BaseExamples, 'images'> {
   const rng = new Rng(seed);
+  const colorRng = new Rng(seed ^ 0x5eed_c010);
   const scenes: Scene[] = [];
   const captions: string[] = [];
   for (let i = 0; i < count; i++) {
     const s = sampleScene(rng);
     scenes.push(s);
-    captions.push(caption(s, { size: rng.uniform() < (o.sizeMentionRate ?? 0.5) }));
+    captions.push(caption(s, { size: rng.uniform() < (o.sizeMentionRate ?? 0.5), color: colorRng.uniform() < (o.colorMentionRate ?? 1) }));
   }
   return { scenes, captions };
 }

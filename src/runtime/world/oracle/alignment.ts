@@ -40,3 +40,11 @@ export function alignment(reading: SceneReading, prompt: string | ParsedPrompt):
   const ok = checks.filter((c) => c.satisfied).length;
   return { score: checks.length ? ok / checks.length : 1, matches: ok === checks.length, checks, identifiers: parsed.identifiers };
 }
+
+/** The attributes the base model's quality bar names: what the object is, its color, and where it is. */
+export const CORE_ATTRIBUTES: ReadonlySet<Requirement['attribute']> = new Set(['class', 'body', 'color', 'context']);
+
+/** Whether the image satisfies the prompt's class, color and context claims (others aside). */
+export function matchesCore(r: AlignmentResult): boolean {
+  return r.checks.every((c) => c.satisfied || !CORE_ATTRIBUTES.has(c.requirement.attribute));
+}

@@ -1,0 +1,13 @@
+// The InstructBooth settings for the embedded world model, in one place: the example workflows
+// (scripts/make-workflows.ts), `npm run demo` and `npm run bench -- instructbooth` all use these. Measured on the
+// embedded model (README); SD1.5 wants the paper's settings instead (the nodes' defaults).
+export const WORLD_RECIPE = {
+  /** The subject the examples personalize to. */
+  subject: { id: 'checkered-square', source: 'subjects/checkered-square', identifier: 'zwx', classNoun: 'square' },
+  classImages: { count: 64, seed: 0, steps: 25, guidance: 5 },
+  dreambooth: { mode: 'full' as const, steps: 300, batchSize: 2, lr: 2e-4, priorLossWeight: 1, seed: 0 },
+  ddpo: { epochs: 30, samplesPerEpoch: 32, sampleBatch: 16, steps: 20, guidance: 5, trainBatch: 8, lr: 1e-3, timestepFraction: 0.5, clipRange: 1e-4, loraRank: 4, seed: 0 },
+  /** The fraction of RL prompts with the identifier (the paper mixes both forms). */
+  identifierRatio: 0.5,
+  evaluation: { imagesPerPrompt: 4, seed: 1000, steps: 25, guidance: 5 },
+};
