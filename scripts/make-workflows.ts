@@ -67,6 +67,9 @@ const workflows: Record<string, () => Prompt> = {
     p['13'] = { class_type: 'SaveImage', inputs: { images: link('9', 1), filename_prefix: 'instructbooth/reward-curve' } };
     p['14'] = { class_type: 'Sample', inputs: { model: link('9'), prompt: ['a zwx square', ...SEEN_ACTIVITIES.map((a) => `a zwx square ${ACTIVITY_PHRASES[a]}`)].join('\n'), images_per_prompt: 4, seed: 0, sampler: 'ddim', steps: 25, guidance: 5 } };
     p['15'] = { class_type: 'SaveImage', inputs: { images: link('14'), filename_prefix: 'instructbooth/zwx' } };
+    // The same prompts and seeds through the DreamBooth model: the "before" of the before-and-after.
+    p['17'] = { ...p['14'], inputs: { ...p['14'].inputs, model: link('5') } };
+    p['18'] = { class_type: 'SaveImage', inputs: { images: link('17'), filename_prefix: 'instructbooth/dreambooth-zwx' } };
     p['16'] = { class_type: 'SaveLoRA', inputs: { model: link('9'), filename_prefix: 'loras/instructbooth-zwx', format: 'kohya', dtype: 'float16' } };
     titles['instructbooth.json'] = { '11': 'Evaluate DreamBooth', '12': 'Evaluate InstructBooth', '9': 'DDPO (InstructBooth stage 2)', '5': 'DreamBooth (stage 1)' };
     return p;
