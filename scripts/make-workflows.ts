@@ -17,7 +17,7 @@ const DREAMBOOTH = { mode: R.dreambooth.mode, steps: R.dreambooth.steps, batch_s
 const CLASS_IMAGES = { count: R.classImages.count };
 const DDPO = {
   epochs: R.ddpo.epochs, samples_per_epoch: R.ddpo.samplesPerEpoch, sample_batch: R.ddpo.sampleBatch, steps: R.ddpo.steps, train_batch: R.ddpo.trainBatch,
-  learning_rate: R.ddpo.lr, timestep_fraction: R.ddpo.timestepFraction, clip_range: R.ddpo.clipRange, lora_rank: R.ddpo.loraRank,
+  learning_rate: R.ddpo.lr, grad_accumulation: R.ddpo.gradAccumulation, timestep_fraction: R.ddpo.timestepFraction, clip_range: R.ddpo.clipRange, lora_rank: R.ddpo.loraRank,
 };
 
 const link = (id: string, slot = 0) => [id, slot] as [string, number];
