@@ -57,27 +57,11 @@ import {
   subjectReferenceScenes,
   worldVocabulary,
 } from '../src/runtime/world/index.js';
+import { numberOption, parseArgs } from './common/args.js';
 
-const args = (() => {
-  const o: Record<string, string | boolean> = {};
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (!argv[i].startsWith('--')) throw new Error(`unexpected argument ${argv[i]}`);
-    const key = argv[i].slice(2);
-    if (key === 'quick' || key === 'eval-only') o[key] = true;
-    else if (argv[i + 1] === undefined) throw new Error(`--${key} needs a value`);
-    else o[key] = argv[++i];
-  }
-  return o;
-})();
+const args = parseArgs(process.argv.slice(2), ['quick', 'eval-only']);
 const quick = args.quick === true;
-const num = (key: string, full: number, small: number) => {
-  const v = args[key];
-  if (v === undefined) return quick ? small : full;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${key} must be a number >= 0, got ${String(v)}`);
-  return n;
-};
+const num = numberOption(args);
 const OUT = path.resolve(typeof args.out === 'string' ? args.out : 'models/embedded/judge');
 const SEED = num('seed', 0, 0);
 const STEPS = num('steps', 420, 60);

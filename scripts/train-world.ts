@@ -49,35 +49,14 @@ import {
   sampleSubjectScene,
   worldVocabulary,
 } from '../src/runtime/world/index.js';
+import { numberOption, parseArgs } from './common/args.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
-function parseArgs(argv: string[]) {
-  const o: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
-    const key = a.slice(2);
-    if (key === 'quick' || key === 'fresh') o[key] = true;
-    else {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`--${key} needs a value`);
-      o[key] = v;
-    }
-  }
-  return o;
-}
-
-const args = parseArgs(process.argv.slice(2));
+const args = parseArgs(process.argv.slice(2), ['quick', 'fresh']);
 const quick = args.quick === true;
-const num = (key: string, full: number, small: number) => {
-  const v = args[key];
-  if (v === undefined) return quick ? small : full;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${key} must be a number >= 0, got ${String(v)}`);
-  return n;
-};
+const num = numberOption(args);
 const OUT = path.resolve(typeof args.out === 'string' ? args.out : 'models/embedded');
 const WORK = path.join(OUT, '.train');
 const SEED = num('seed', 0, 0);

@@ -3,19 +3,16 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DreamBoothTrain } from '../../src/nodes/dreambooth-train.js';
-import { LoadCheckpoint } from '../../src/nodes/load-checkpoint.js';
 import type { ModelHandle } from '../../src/nodes/common/model.js';
 import { imageBatch } from '../../src/runtime/engine/image.js';
 import { InterruptedError } from '../../src/runtime/graph/node-api.js';
 import { fakeContext, makeFolders, type TestFolders } from './fake-context.js';
-import { writeTinyCheckpoint } from './tiny-checkpoint.js';
+import { tinyModelFolders } from './tiny-checkpoint.js';
 
 let folders: TestFolders;
 let base: ModelHandle;
 before(async () => {
-  folders = await makeFolders();
-  writeTinyCheckpoint(folders);
-  base = (await LoadCheckpoint.run({ ckpt_name: 'tiny', device: 'cpu', threads: 1 }, fakeContext(folders))).outputs[0] as ModelHandle;
+  ({ folders, model: base } = await tinyModelFolders());
 });
 after(() => folders.cleanup());
 

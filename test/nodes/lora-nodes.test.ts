@@ -12,16 +12,14 @@ import type { ModelHandle } from '../../src/nodes/common/model.js';
 import type { ImageBatch } from '../../src/runtime/engine/image.js';
 import { Rng } from '../../src/runtime/engine/random.js';
 import { freshLora } from '../../src/runtime/training/lora-init.js';
-import { fakeContext, makeFolders, type TestFolders } from './fake-context.js';
-import { writeTinyCheckpoint } from './tiny-checkpoint.js';
+import { fakeContext, type TestFolders } from './fake-context.js';
+import { tinyModelFolders } from './tiny-checkpoint.js';
 
 let folders: TestFolders;
 let base: ModelHandle;
 let withLora: ModelHandle;
 before(async () => {
-  folders = await makeFolders();
-  writeTinyCheckpoint(folders);
-  base = (await LoadCheckpoint.run({ ckpt_name: 'tiny', device: 'cpu', threads: 1 }, fakeContext(folders))).outputs[0] as ModelHandle;
+  ({ folders, model: base } = await tinyModelFolders());
   // A trained-looking adapter: random up weights too (a fresh one has up = 0 and changes nothing).
   const lora = freshLora(base.model.unet.config, { rank: 2, seed: 1 });
   const rng = new Rng(2);

@@ -12,16 +12,13 @@ import { VAEDecode } from '../../src/nodes/vae-decode.js';
 import { VAEEncode } from '../../src/nodes/vae-encode.js';
 import type { ModelHandle } from '../../src/nodes/common/model.js';
 import type { ImageBatch } from '../../src/runtime/engine/image.js';
-import { fakeContext, makeFolders, type TestFolders } from './fake-context.js';
-import { writeTinyCheckpoint } from './tiny-checkpoint.js';
+import { fakeContext, type TestFolders } from './fake-context.js';
+import { tinyModelFolders } from './tiny-checkpoint.js';
 
 let folders: TestFolders;
 let model: ModelHandle;
 before(async () => {
-  folders = await makeFolders();
-  writeTinyCheckpoint(folders);
-  const out = await LoadCheckpoint.run({ ckpt_name: 'tiny', device: 'cpu', threads: 1 }, fakeContext(folders));
-  model = out.outputs[0] as ModelHandle;
+  ({ folders, model: model } = await tinyModelFolders());
 });
 after(() => folders.cleanup());
 

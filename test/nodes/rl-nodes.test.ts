@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DDPOUpdate, rlPromptPool } from '../../src/nodes/ddpo-update.js';
 import { Evaluate } from '../../src/nodes/evaluate.js';
-import { LoadCheckpoint } from '../../src/nodes/load-checkpoint.js';
 import { LoadRewardModel } from '../../src/nodes/load-reward-model.js';
 import { RewardScore } from '../../src/nodes/reward-score.js';
 import type { ModelHandle } from '../../src/nodes/common/model.js';
@@ -12,15 +11,13 @@ import type { RewardHandle } from '../../src/nodes/common/reward.js';
 import { buildPromptSet } from '../../src/nodes/prompt-set.js';
 import type { ImageBatch } from '../../src/runtime/engine/image.js';
 import { imageBatch } from '../../src/runtime/engine/image.js';
-import { fakeContext, makeFolders, type TestFolders } from './fake-context.js';
-import { writeTinyCheckpoint } from './tiny-checkpoint.js';
+import { fakeContext, type TestFolders } from './fake-context.js';
+import { tinyModelFolders } from './tiny-checkpoint.js';
 
 let folders: TestFolders;
 let base: ModelHandle;
 before(async () => {
-  folders = await makeFolders();
-  writeTinyCheckpoint(folders);
-  base = (await LoadCheckpoint.run({ ckpt_name: 'tiny', device: 'cpu', threads: 1 }, fakeContext(folders))).outputs[0] as ModelHandle;
+  ({ folders, model: base } = await tinyModelFolders());
 });
 after(() => folders.cleanup());
 

@@ -7,6 +7,9 @@ import { TINY_UNET, TINY_VAE } from '../../src/runtime/models/configs.js';
 import { randomSdModel } from '../../src/runtime/models/random-model.js';
 import { saveSdModelFolder, type SdModel } from '../../src/runtime/models/sd-model.js';
 import type { Folders } from '../../src/runtime/graph/node-api.js';
+import type { ModelHandle } from '../../src/nodes/common/model.js';
+import { LoadCheckpoint } from '../../src/nodes/load-checkpoint.js';
+import { fakeContext, makeFolders, type TestFolders } from './fake-context.js';
 
 export const TINY_TOKENIZER = path.join(import.meta.dirname, '../fixtures/clip-tiny/tokenizer');
 
@@ -20,4 +23,12 @@ export function tinySdModel(seed = 3): SdModel {
 export function writeTinyCheckpoint(folders: Folders, name = 'tiny', seed = 3): string {
   saveSdModelFolder(path.join(folders.models, 'checkpoints', name), tinySdModel(seed), TINY_TOKENIZER);
   return name;
+}
+
+/** Test folders with the tiny checkpoint written and loaded through LoadCheckpoint (CPU, one thread). */
+export async function tinyModelFolders(): Promise<{ folders: TestFolders; model: ModelHandle }> {
+  const folders = await makeFolders();
+  writeTinyCheckpoint(folders);
+  const out = await LoadCheckpoint.run({ ckpt_name: 'tiny', device: 'cpu', threads: 1 }, fakeContext(folders));
+  return { folders, model: out.outputs[0] as ModelHandle };
 }
