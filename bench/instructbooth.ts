@@ -37,6 +37,9 @@ const log = (m: string) => console.error(`[${((performance.now() - t0) / 1000).t
 
 const base = loadSdModel(path.resolve('models/embedded'));
 const oracle = new WorldOracle();
+/** Text fidelity as the issue defines it: 1 when the image shows everything the prompt asks, else 0 (RL's reward is
+ * the oracle's partial-credit score). */
+const oracleAlignment = { score: async (images: ImageBatch, prompts: string[]) => oracle.judge(images, prompts).map((r) => (r.matches ? 1 : 0)) };
 const clip = TinyClipJudge.load(path.resolve('models/embedded/judge'));
 
 async function evaluateModel(model: SdModel, lora: LoraWeights | undefined, subject: (typeof SUBJECTS)[number], which: 'seen' | 'unseen'): Promise<EvaluationReport> {
@@ -53,7 +56,7 @@ async function evaluateModel(model: SdModel, lora: LoraWeights | undefined, subj
       seed: R.evaluation.seed,
       batchSize: 20,
       references: subjectReferences(subject).images,
-      rewards: [{ name: 'oracle', scorer: oracle }],
+      rewards: [{ name: 'oracle', scorer: oracleAlignment }],
       embedder: clip,
       subjectCheck: worldSubjectCheck(subject),
     });

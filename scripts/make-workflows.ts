@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createRegistry } from '../src/nodes/index.js';
 import type { Prompt } from '../src/runtime/graph/prompt.js';
 import { promptToUi } from '../src/runtime/graph/ui-to-api.js';
+import { serializeWorkflow } from '../src/runtime/graph/workflow-ui.js';
 import { SEEN_ACTIVITIES } from '../src/runtime/world/attributes.js';
 import { ACTIVITY_PHRASES } from '../src/runtime/world/grammar.js';
 import { WORLD_RECIPE } from '../src/runtime/world/recipe.js';
@@ -96,7 +97,8 @@ if (process.argv[1]?.endsWith('make-workflows.ts')) {
       const t = titles[file]?.[String(n.id)];
       if (t) n.title = t;
     }
-    fs.writeFileSync(path.join('workflows', file), `${JSON.stringify(ui, null, 2)}\n`);
+    // The 0.4 file format (links as arrays), which litegraph and ComfyUI's frontend read.
+    fs.writeFileSync(path.join('workflows', file), `${JSON.stringify(serializeWorkflow(ui), null, 2)}\n`);
     console.log(`workflows/${file}: ${ui.nodes.length} nodes`);
   }
 }
