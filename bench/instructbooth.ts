@@ -8,6 +8,7 @@
 // Last line: JSON {"base":{"text","subject"},"dreambooth":{...},"instructbooth":{...},"instructbooth_unseen":{...},
 // "dreambooth_unseen":{...}, ...}.
 //   npm run bench -- instructbooth [--subjects checkered-square,dotted-heart] [--epochs N] [--no-ablation]
+//     [--ddpo-lr X] [--kl W] [--db-steps N] [--db-lr X] [--out DIR]
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ImageBatch } from '../src/runtime/engine/image.js';
@@ -29,6 +30,9 @@ const flag = (name: string) => {
 };
 const subjectIds = (flag('subjects') ?? 'checkered-square,dotted-heart,triangle-plushie').split(',');
 const epochs = Number(flag('epochs') ?? R.ddpo.epochs);
+// Overrides for tuning runs (the defaults are the recipe's).
+const ddpoSettings = { ...R.ddpo, lr: Number(flag('ddpo-lr') ?? R.ddpo.lr), klWeight: Number(flag('kl') ?? 0) };
+const dreamboothSettings = { ...R.dreambooth, steps: Number(flag('db-steps') ?? R.dreambooth.steps), lr: Number(flag('db-lr') ?? R.dreambooth.lr) };
 const ablation = !args.includes('--no-ablation');
 const outDir = path.resolve(flag('out') ?? 'output/bench-instructbooth');
 fs.mkdirSync(outDir, { recursive: true });
@@ -79,9 +83,9 @@ async function dreambooth(subject: (typeof SUBJECTS)[number]): Promise<SdModel> 
   await pipe.release();
   const db = await trainDreamBooth(base, {
     instancePrompt: ps.instancePrompt, instanceImages: subjectReferences(subject).images, classPrompt: ps.classPrompt, classImages,
-    ...R.dreambooth,
+    ...dreamboothSettings,
   });
-  log(`${subject.id}: DreamBooth ${R.dreambooth.steps} steps, last loss ${db.losses.at(-1)?.toFixed(4)}`);
+  log(`${subject.id}: DreamBooth ${dreamboothSettings.steps} steps, last loss ${db.losses.at(-1)?.toFixed(4)}`);
   return { ...base, unet: { ...base.unet, weights: db.unetWeights! } };
 }
 
@@ -92,7 +96,7 @@ function rlPool(subject: (typeof SUBJECTS)[number], ratio: number): string[] {
 
 async function rl(model: SdModel, subject: (typeof SUBJECTS)[number], ratio: number, n = epochs): Promise<{ lora: LoraWeights; history: EpochStats[] }> {
   const r = await trainDdpo(model, {
-    prompts: rlPool(subject, ratio), reward: oracle, ...R.ddpo, epochs: n,
+    prompts: rlPool(subject, ratio), reward: oracle, ...ddpoSettings, epochs: n,
     onEpoch: (e) => log(`${subject.id} ratio ${ratio}: epoch ${e.epoch} reward ${e.rewardMean.toFixed(3)} ± ${e.rewardStd.toFixed(3)} (${(e.sampleSeconds + e.trainSeconds).toFixed(1)} s)`),
   });
   return r;
