@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   'sd-unet': () => import('./sd-unet.js'),
   world: () => import('./world.js'),
   instructbooth: () => import('./instructbooth.js'),
+  dreambooth: () => import('./dreambooth.js'),
 };
 
 const name = process.argv[2];
