@@ -5,9 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { main } from '../src/cli/commands.js';
-import { concatImages } from '../src/runtime/engine/image.js';
+import { concatImages, imageAt } from '../src/runtime/engine/image.js';
 import { decodeImage } from '../src/runtime/engine/image-io.js';
-import { imageAt } from '../src/runtime/engine/image.js';
 import { labeledGrid } from '../src/runtime/engine/labeled-grid.js';
 import { defaultFolders } from '../src/runtime/graph/folders.js';
 import { SEEN_ACTIVITIES } from '../src/runtime/world/attributes.js';

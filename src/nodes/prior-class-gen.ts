@@ -3,9 +3,8 @@
 // output/class_images/<key>/, so re-runs (and a run that was interrupted halfway) reuse every image already made.
 import fs from 'node:fs';
 import path from 'node:path';
-import { concatImages, type ImageBatch } from '../runtime/engine/image.js';
+import { concatImages, type ImageBatch, imageAt } from '../runtime/engine/image.js';
 import { decodeImage, encodePng } from '../runtime/engine/image-io.js';
-import { imageAt } from '../runtime/engine/image.js';
 import type { SamplerName } from '../runtime/diffusion/sampler.js';
 import { defineNode } from '../runtime/graph/node-api.js';
 import { asModel, deriveId } from './common/model.js';
