@@ -1,47 +1,9 @@
 // A batch laid out as one image, for looking at many samples (e.g. every RL prompt's result) at once.
-import { type ImageBatch, imageBatch } from '../runtime/engine/image.js';
+import type { ImageBatch } from '../runtime/engine/image.js';
+import { gridImages } from '../runtime/engine/image-grid.js';
 import { defineNode } from '../runtime/graph/node-api.js';
 
-export interface GridLayout {
-  columns: number;
-  rows: number;
-  width: number;
-  height: number;
-  /** Top-left corner of image i. */
-  origin(i: number): { x: number; y: number };
-}
-
-/** torchvision's make_grid layout: padding around and between cells; columns 0 picks ceil(sqrt(count)). */
-export function gridLayout(count: number, cellWidth: number, cellHeight: number, columns: number, padding: number): GridLayout {
-  const cols = Math.max(1, Math.min(columns > 0 ? columns : Math.ceil(Math.sqrt(count)), count));
-  const rows = Math.max(1, Math.ceil(count / cols));
-  return {
-    columns: cols,
-    rows,
-    width: cols * cellWidth + (cols + 1) * padding,
-    height: rows * cellHeight + (rows + 1) * padding,
-    origin: (i) => ({ x: padding + (i % cols) * (cellWidth + padding), y: padding + Math.floor(i / cols) * (cellHeight + padding) }),
-  };
-}
-
-export function makeGrid(images: ImageBatch, columns: number, padding: number, background: number): ImageBatch {
-  const { count, width: w, height: h, channels: c } = images;
-  if (count === 0) throw new Error('ImageGrid needs at least one image');
-  const g = gridLayout(count, w, h, columns, padding);
-  const out = imageBatch(1, g.height, g.width, c);
-  out.data.fill(background);
-  // Padding is opaque, so a transparent image's cell still shows where it is.
-  if (c === 4) for (let p = 3; p < out.data.length; p += 4) out.data[p] = 1;
-  const row = w * c;
-  for (let i = 0; i < count; i++) {
-    const { x, y } = g.origin(i);
-    for (let r = 0; r < h; r++) {
-      const src = (i * h + r) * row;
-      out.data.set(images.data.subarray(src, src + row), ((y + r) * g.width + x) * c);
-    }
-  }
-  return out;
-}
+export { gridLayout } from '../runtime/engine/image-grid.js';
 
 export const ImageGrid = defineNode({
   type: 'ImageGrid',
@@ -56,7 +18,7 @@ export const ImageGrid = defineNode({
   },
   outputs: [{ name: 'IMAGE', type: 'IMAGE' }],
   async run(inputs) {
-    const grid = makeGrid(inputs.images as ImageBatch, Number(inputs.columns ?? 0), Number(inputs.padding ?? 2), Number(inputs.background ?? 1));
+    const grid = gridImages(inputs.images as ImageBatch, Number(inputs.columns ?? 0), Number(inputs.padding ?? 2), Number(inputs.background ?? 1));
     return { outputs: [grid] };
   },
 });

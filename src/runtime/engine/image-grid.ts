@@ -2,6 +2,28 @@
 // layout as the ImageGrid node's (torchvision's make_grid: `gap` pixels around and between the cells).
 import { type ImageBatch, imageBatch } from './image.js';
 
+export interface GridLayout {
+  columns: number;
+  rows: number;
+  width: number;
+  height: number;
+  /** Top-left corner of image i. */
+  origin(i: number): { x: number; y: number };
+}
+
+/** torchvision's make_grid layout: padding around and between cells; columns 0 picks ceil(sqrt(count)). */
+export function gridLayout(count: number, cellWidth: number, cellHeight: number, columns: number, padding: number): GridLayout {
+  const cols = Math.max(1, Math.min(columns > 0 ? columns : Math.ceil(Math.sqrt(count)), count));
+  const rows = Math.max(1, Math.ceil(count / cols));
+  return {
+    columns: cols,
+    rows,
+    width: cols * cellWidth + (cols + 1) * padding,
+    height: rows * cellHeight + (rows + 1) * padding,
+    origin: (i) => ({ x: padding + (i % cols) * (cellWidth + padding), y: padding + Math.floor(i / cols) * (cellHeight + padding) }),
+  };
+}
+
 /**
  * One image holding every image of the batch, `cols` per row (0: about square), in batch order, with `gap` pixels
  * of `background` gray around and between them. RGBA padding is opaque.
@@ -11,20 +33,16 @@ export function gridImages(images: ImageBatch, cols: number, gap = 2, background
   if (count === 0) throw new Error('a grid needs at least one image');
   if (!Number.isInteger(cols) || cols < 0) throw new Error(`grid columns must be a whole number >= 0, got ${cols}`);
   if (!Number.isInteger(gap) || gap < 0) throw new Error(`grid gap must be a whole number >= 0, got ${gap}`);
-  const columns = Math.max(1, Math.min(cols > 0 ? cols : Math.ceil(Math.sqrt(count)), count));
-  const rows = Math.ceil(count / columns);
-  const W = columns * w + (columns + 1) * gap;
-  const H = rows * h + (rows + 1) * gap;
-  const out = imageBatch(1, H, W, c);
+  const g = gridLayout(count, w, h, cols, gap);
+  const out = imageBatch(1, g.height, g.width, c);
   out.data.fill(background);
   if (c === 4) for (let p = 3; p < out.data.length; p += 4) out.data[p] = 1;
   const row = w * c;
   for (let i = 0; i < count; i++) {
-    const x = gap + (i % columns) * (w + gap);
-    const y = gap + Math.floor(i / columns) * (h + gap);
+    const { x, y } = g.origin(i);
     for (let r = 0; r < h; r++) {
       const src = (i * h + r) * row;
-      out.data.set(images.data.subarray(src, src + row), ((y + r) * W + x) * c);
+      out.data.set(images.data.subarray(src, src + row), ((y + r) * g.width + x) * c);
     }
   }
   return out;
