@@ -1,5 +1,5 @@
-// A batch laid out as one image, for runtime code (evaluation sheets: prompts as rows, samples as columns). Same
-// layout as the ImageGrid node's (torchvision's make_grid: `gap` pixels around and between the cells).
+// A batch laid out as one image, torchvision's make_grid layout (`gap` pixels around and between the cells): the
+// ImageGrid node and the evaluation sheets (prompts as rows, samples as columns).
 import { type ImageBatch, imageBatch } from './image.js';
 
 export interface GridLayout {
