@@ -13,7 +13,7 @@ import { uiToPrompt } from '../../src/runtime/graph/ui-to-api.js';
 import { folders } from '../graph/fake-nodes.js';
 import { REPO_ROOT, WORKFLOWS_DIR, startFakeServer } from './fake-server.js';
 import { fakeObjectInfoRegistry } from './fake-nodes.js';
-import { type Browser, type Target, ensureWebBuilt, hasChromium, launchBrowser, openEditor, uncaughtErrors, screenshot, startTarget, toScreen } from './harness.js';
+import { type Browser, type Target, countEvents, ensureWebBuilt, hasChromium, inApp, launchBrowser, openEditor, seenEvents, uncaughtErrors, screenshot, startTarget, toScreen, waitInApp } from './harness.js';
 import { testPicture } from './png-encode.js';
 
 const skip = hasChromium() ? false : 'no Chromium at /usr/bin/chromium (apt-get install -y chromium)';
@@ -21,16 +21,6 @@ const registry = fakeObjectInfoRegistry();
 /** Tests that steer the run (fail here, hold there) need the fake server's knobs. */
 const fakeOnly = process.env.INSTRUCTBOOTH_URL ? 'needs the fake server (INSTRUCTBOOTH_URL is set)' : false;
 const exampleText = (name: string) => readFileSync(join(WORKFLOWS_DIR, name), 'utf8');
-
-/** Evaluates `fn` against window.instructbooth (the Editor). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function inApp<T, A = undefined>(page: Page, fn: (app: any, arg: A) => T, arg?: A): Promise<T> {
-  return page.evaluate(([src, a]) => new Function('app', 'arg', `return (${src})(app, arg)`)((window as any).instructbooth, a), [fn.toString(), arg] as const) as Promise<T>;
-}
-
-function waitInApp(page: Page, fn: (app: any) => unknown, timeout = 10_000) {
-  return page.waitForFunction((src) => new Function('app', `return (${src})(app)`)((window as any).instructbooth), fn.toString(), { timeout });
-}
 
 async function loadExample(page: Page, name: string): Promise<void> {
   await page.click('#examples-button');
@@ -402,18 +392,13 @@ describe('editor in Chromium', { skip }, () => {
     if (!names.length) return t.skip('the server lists no example workflows (GET /api/workflows)');
     const name = process.env.INSTRUCTBOOTH_EXAMPLE ?? (names.includes('instructbooth.json') ? 'instructbooth.json' : names[0]);
     await loadExample(page, name);
-    await inApp(page, (app) => {
-      const w = window as any;
-      w.__seen = { progress: 0, executed: 0 };
-      app.socket.on('progress', () => w.__seen.progress++);
-      app.socket.on('executed', () => w.__seen.executed++);
-    });
+    await countEvents(page);
     const before = await page.locator('.history-item').count();
     await page.click('#queue-button');
     await page.waitForFunction((n) => document.querySelectorAll('.history-item').length > n && !(window as any).instructbooth.live.runningNode, before, { timeout: process.env.INSTRUCTBOOTH_URL ? 600_000 : 20_000 });
     const status = await page.textContent('.history-item:first-child .badge');
     assert.equal(status, 'success', (await page.textContent('.history-item:first-child')) ?? undefined);
-    const seen = (await page.evaluate(() => (window as any).__seen)) as { progress: number; executed: number };
+    const seen = await seenEvents(page);
     assert.ok(seen.progress > 0, 'progress events arrived');
     assert.ok(seen.executed > 0, 'executed events arrived');
     await waitInApp(page, (app) => Object.values(app.live.snapshot()).some((n: any) => n.images.some((src: string) => src.includes('/api/view?'))));

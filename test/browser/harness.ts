@@ -119,3 +119,28 @@ export async function toScreen(page: Page, graphPos: [number, number]): Promise<
     return { x: rect.left + (gx + offset[0]) * scale, y: rect.top + (gy + offset[1]) * scale };
   }, graphPos);
 }
+
+/** Evaluates `fn` against window.instructbooth (the Editor) in the page. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function inApp<T, A = undefined>(page: Page, fn: (app: any, arg: A) => T, arg?: A): Promise<T> {
+  return page.evaluate(([src, a]) => new Function('app', 'arg', `return (${src})(app, arg)`)((window as any).instructbooth, a), [fn.toString(), arg] as const) as Promise<T>;
+}
+
+/** Waits until `fn(window.instructbooth)` is truthy. */
+export function waitInApp(page: Page, fn: (app: any) => unknown, timeout = 10_000) {
+  return page.waitForFunction((src) => new Function('app', `return (${src})(app)`)((window as any).instructbooth), fn.toString(), { timeout });
+}
+
+/** Starts counting the editor's progress and executed WebSocket events; read them with `seenEvents`. */
+export function countEvents(page: Page): Promise<void> {
+  return inApp(page, (app) => {
+    const w = window as any;
+    w.__seen = { progress: 0, executed: 0 };
+    app.socket.on('progress', () => w.__seen.progress++);
+    app.socket.on('executed', () => w.__seen.executed++);
+  });
+}
+
+export function seenEvents(page: Page): Promise<{ progress: number; executed: number }> {
+  return page.evaluate(() => (window as any).__seen) as Promise<{ progress: number; executed: number }>;
+}

@@ -16,7 +16,7 @@ import { createRegistry } from '../../src/nodes/index.js';
 import { EMBEDDED_DIR } from '../../src/nodes/common/checkpoints.js';
 import { type TestServer, getJson, startServer } from '../server/helpers.js';
 import { DIST_DIR, REPO_ROOT } from './fake-server.js';
-import { type Browser, ensureWebBuilt, hasChromium, launchBrowser, openEditor, screenshot, uncaughtErrors } from './harness.js';
+import { type Browser, countEvents, ensureWebBuilt, hasChromium, inApp, launchBrowser, openEditor, screenshot, seenEvents, uncaughtErrors, waitInApp } from './harness.js';
 
 const skip = !hasChromium()
   ? 'no Chromium at /usr/bin/chromium (apt-get install -y chromium)'
@@ -26,15 +26,6 @@ const skip = !hasChromium()
 
 /** Sampling 3 prompts x 4 images for 25 steps on a CPU another job may be using: minutes at worst. */
 const RUN_TIMEOUT_MS = 600_000;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function inApp<T>(page: Page, fn: (app: any) => T): Promise<T> {
-  return page.evaluate((src) => new Function('app', `return (${src})(app)`)((window as any).instructbooth), fn.toString()) as Promise<T>;
-}
-
-function waitInApp(page: Page, fn: (app: any) => unknown, timeout = 10_000) {
-  return page.waitForFunction((src) => new Function('app', `return (${src})(app)`)((window as any).instructbooth), fn.toString(), { timeout });
-}
 
 describe('editor in Chromium against the real server', { skip }, () => {
   let server: TestServer;
@@ -65,12 +56,7 @@ describe('editor in Chromium against the real server', { skip }, () => {
     const links = await inApp(page, (app) => app.serialize().links.map((l: unknown[]) => l.slice(1)));
     assert.deepEqual(links, [[3, 0, 6, 0, 'MODEL'], [6, 0, 7, 0, 'IMAGE']], 'sample.json loads with its links: LoadCheckpoint -> Sample -> SaveImage');
 
-    await inApp(page, (app) => {
-      const w = window as any;
-      w.__seen = { progress: 0, executed: 0 };
-      app.socket.on('progress', () => w.__seen.progress++);
-      app.socket.on('executed', () => w.__seen.executed++);
-    });
+    await countEvents(page);
     const before = await page.locator('.history-item').count();
     await page.click('#queue-button');
     // Finished (a new history item, nothing running), or refused (a toast says why).
@@ -85,7 +71,7 @@ describe('editor in Chromium against the real server', { skip }, () => {
     assert.equal(refused, undefined, 'the server took the prompt');
     const status = await page.textContent('.history-item:first-child .badge');
     assert.equal(status, 'success', (await page.textContent('.history-item:first-child')) ?? undefined);
-    const seen = (await page.evaluate(() => (window as any).__seen)) as { progress: number; executed: number };
+    const seen = await seenEvents(page);
     assert.ok(seen.progress > 0, 'progress events arrived');
     assert.ok(seen.executed > 0, 'executed events arrived');
 
