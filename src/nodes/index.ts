@@ -1,6 +1,7 @@
 // Every built-in node; the CLI and the server build their registry from this list.
 import { NodeRegistry } from '../runtime/graph/registry.js';
 import type { NodeDefinition } from '../runtime/graph/node-api.js';
+import type { RegistryModule } from '../runtime/graph/worker-protocol.js';
 import { DDPOUpdate } from './ddpo-update.js';
 import { DreamBoothTrain } from './dreambooth-train.js';
 import { Evaluate } from './evaluate.js';
@@ -54,6 +55,9 @@ export const builtinNodes: NodeDefinition[] = [
   VAEEncode,
   VAEDecode,
 ];
+
+/** This module's createRegistry, for a worker thread to build the same registry (WorkerExecutor). */
+export const BUILTIN_REGISTRY: RegistryModule = { url: import.meta.url, exportName: 'createRegistry' };
 
 export function createRegistry(): NodeRegistry {
   return new NodeRegistry(builtinNodes);

@@ -1,5 +1,5 @@
 // What route handlers share: the node registry and folders, the queue, the runner, the store and the WebSocket hub.
-import type { Executor } from '../runtime/graph/executor.js';
+import type { GraphRunner } from '../runtime/graph/executor.js';
 import type { Folders } from '../runtime/graph/node-api.js';
 import type { NodeRegistry } from '../runtime/graph/registry.js';
 import type { JobRunner } from './job-runner.js';
@@ -13,7 +13,7 @@ export interface ServerContext {
   store: JobStore;
   queue: PromptQueue;
   runner: JobRunner;
-  executor: Executor;
+  executor: GraphRunner;
   hub: WsHub;
   maxUploadBytes: number;
   log: (line: string) => void;

@@ -1,8 +1,8 @@
-// Runs queued jobs one at a time through one Executor (its cache lives across jobs), sends each run's messages to
+// Runs queued jobs one at a time through one executor (its cache lives across jobs), sends each run's messages to
 // the client that submitted it, and stores the history entry when the run ends. A failing job (or a throwing
 // executor) ends as an error entry; the loop always goes on to the next job.
 import type { ExecutionEvent } from '../runtime/graph/events.js';
-import type { Executor, RunSummary } from '../runtime/graph/executor.js';
+import type { GraphRunner, RunSummary } from '../runtime/graph/executor.js';
 import type { UiOutput } from '../runtime/graph/node-api.js';
 import { encodePreview, progressTextFrame } from './binary-frames.js';
 import { type Outcome, type StatusMessage, historyEntry } from './history-entry.js';
@@ -35,7 +35,7 @@ export class JobRunner {
   constructor(
     private readonly queue: PromptQueue,
     private readonly store: JobStore,
-    private readonly executor: Executor,
+    private readonly executor: GraphRunner,
     private readonly hub: WsHub,
     private readonly log: (line: string) => void,
   ) {}

@@ -2,6 +2,7 @@
 // token (or, with --insecure, after a loud warning).
 import type { Folders } from '../runtime/graph/node-api.js';
 import type { NodeRegistry } from '../runtime/graph/registry.js';
+import type { RegistryModule } from '../runtime/graph/worker-protocol.js';
 
 export interface ServerOptions {
   registry: NodeRegistry;
@@ -16,6 +17,11 @@ export interface ServerOptions {
   webRoot?: string;
   /** Example workflow files served at /api/workflows; default workflows/ in the package. */
   workflowsDir?: string;
+  /**
+   * Runs workflows in a worker thread whose nodes come from this module (the same nodes as `registry`), so that
+   * inference never holds the server's event loop. Without it they run in the server's thread (test registries).
+   */
+  registryModule?: RegistryModule;
   /** Most node results the executor keeps across jobs. */
   cacheSize?: number;
   /** Server log lines (job started/finished, warnings); default stderr. */

@@ -3,7 +3,7 @@
 // folder (default: the working directory). Ctrl-C stops it gracefully.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createRegistry } from '../nodes/index.js';
+import { BUILTIN_REGISTRY, createRegistry } from '../nodes/index.js';
 import { defaultFolders } from '../runtime/graph/folders.js';
 import type { NodeRegistry } from '../runtime/graph/registry.js';
 import { createServer } from './app.js';
@@ -73,6 +73,8 @@ export async function serveCommand(args: string[], io: ServeIo): Promise<number>
   const base = path.resolve(io.cwd, values.data ?? '.');
   const server = createServer({
     registry: io.registry ?? createRegistry(),
+    // The built-in nodes run in a worker thread; a registry handed in (tests) runs in this thread.
+    registryModule: io.registry ? undefined : BUILTIN_REGISTRY,
     folders: defaultFolders(base),
     dbPath: databasePath(base),
     token,

@@ -1,9 +1,9 @@
 // The editor in headless Chromium against the REAL server (src/server, not fake-server.ts), started in process on a
-// free loopback port with the real node registry, temp data folders and the repository's workflows/ as its examples:
-// workflows/sample.json (LoadCheckpoint "embedded" -> Sample -> SaveImage) is loaded from the examples menu, queued,
-// and runs for real on the embedded model. Progress and executed arrive over the WebSocket, the history shows
-// success, and the saved images appear on the SaveImage node, served by /view. The screenshot goes to
-// test-artifacts/browser/10-real-server-sample.png.
+// free loopback port with the real node registry (its nodes in a worker thread, as `serve` runs them), temp data
+// folders and the repository's workflows/ as its examples: workflows/sample.json (LoadCheckpoint "embedded" -> Sample
+// -> SaveImage) is loaded from the examples menu, queued, and runs for real on the embedded model. Progress and
+// executed arrive over the WebSocket, the history shows success, and the saved images appear on the SaveImage node,
+// served by /view. The screenshot goes to test-artifacts/browser/10-real-server-sample.png.
 //
 // "embedded" always resolves to <repo>/models/embedded (PACKAGE_ROOT), whatever the models folder: the test's own
 // models folder is a temp dir. Skipped without Chromium, or before the embedded model exists (npm run train:world).
@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { createRegistry } from '../../src/nodes/index.js';
+import { BUILTIN_REGISTRY, createRegistry } from '../../src/nodes/index.js';
 import { EMBEDDED_DIR } from '../../src/nodes/common/checkpoints.js';
 import { type TestServer, getJson, startServer } from '../server/helpers.js';
 import { DIST_DIR, REPO_ROOT } from './fake-server.js';
@@ -34,7 +34,7 @@ describe('editor in Chromium against the real server', { skip }, () => {
 
   before(async () => {
     ensureWebBuilt();
-    server = await startServer({ registry: createRegistry(), workflowsDir: join(REPO_ROOT, 'workflows'), webRoot: DIST_DIR });
+    server = await startServer({ registry: createRegistry(), registryModule: BUILTIN_REGISTRY, workflowsDir: join(REPO_ROOT, 'workflows'), webRoot: DIST_DIR });
     browser = await launchBrowser();
     page = await openEditor(browser.context, server.url);
   });

@@ -26,6 +26,15 @@ export interface RunOptions {
   seed?: number;
 }
 
+/** What runs prompts for a caller: an Executor in the caller's thread, or a WorkerExecutor in a worker thread. */
+export interface GraphRunner {
+  run(prompt: Prompt, o: RunOptions): Promise<RunSummary>;
+  /** Forgets every cached node result (ComfyUI's /free). */
+  clearCache(): void;
+  /** Lets go of what the runner holds (its worker thread). */
+  close(): Promise<void>;
+}
+
 export interface RunError {
   node: string;
   nodeType: string;
@@ -91,7 +100,7 @@ class NodeOutputError extends Error {
 const DEFAULT_CACHE_SIZE = 256;
 let uncachedCounter = 0;
 
-export class Executor {
+export class Executor implements GraphRunner {
   private readonly cache: LruCache<CacheEntry>;
 
   constructor(
@@ -108,6 +117,9 @@ export class Executor {
   clearCache(): void {
     this.cache.clear();
   }
+
+  /** Nothing to let go of: results are dropped with the executor. */
+  async close(): Promise<void> {}
 
   /** How many node results the cache holds. */
   get cachedResults(): number {

@@ -1,0 +1,63 @@
+// The executor worker thread: builds the node registry from the module it is given, keeps one Executor (so cached
+// node results, loaded models among them, live across runs) and runs one prompt at a time for its WorkerExecutor,
+// posting every execution event back as it happens.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Executor } from './executor.js';
+import type { NodeRegistry } from './registry.js';
+import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
+
+const port = parentPort!;
+const setup = workerData as WorkerSetup;
+const factory = (await import(setup.registry.url))[setup.registry.exportName];
+if (typeof factory !== 'function') throw new Error(`${setup.registry.url} exports no registry factory named ${setup.registry.exportName}`);
+const executor = new Executor((await factory()) as NodeRegistry, setup.folders, { cacheSize: setup.cacheSize });
+let current: { id: number; abort: AbortController } | undefined;
+
+/** Posts a message; one that the structured clone cannot copy (a function in a node's UI output) goes as JSON. */
+function post(m: FromWorker): void {
+  try {
+    port.postMessage(m);
+  } catch {
+    port.postMessage(JSON.parse(JSON.stringify(m, (_k, x) => (typeof x === 'bigint' ? x.toString() : typeof x === 'function' ? undefined : x))));
+  }
+}
+
+async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  const abort = new AbortController();
+  current = { id: m.id, abort };
+  const cancelled = () => {
+    if (!abort.signal.aborted && Atomics.load(m.abort, 0) === 1) abort.abort();
+  };
+  try {
+    const summary = await executor.run(m.prompt, {
+      ...m.options,
+      signal: abort.signal,
+      onEvent: (event) => {
+        // A node busy in long native calls reads no messages between them; every event it emits checks the flag.
+        cancelled();
+        post({ type: 'event', id: m.id, event });
+      },
+    });
+    post({ type: 'done', id: m.id, summary });
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    post({ type: 'failed', id: m.id, error: { name: e.name, message: e.message, stack: e.stack } });
+  } finally {
+    current = undefined;
+  }
+}
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'run':
+      void run(m);
+      break;
+    case 'abort':
+      if (current?.id === m.id) current.abort.abort();
+      break;
+    case 'clear-cache':
+      executor.clearCache();
+      break;
+  }
+});
+post({ type: 'ready' });

@@ -1,0 +1,32 @@
+// Messages between a WorkerExecutor (the caller's thread) and its executor worker thread.
+import type { ExecutionEvent } from './events.js';
+import type { RunOptions, RunSummary } from './executor.js';
+import type { Folders } from './node-api.js';
+import type { Prompt } from './prompt.js';
+
+/** Where the worker finds its nodes: a module and its exported factory, called without arguments. */
+export interface RegistryModule {
+  url: string;
+  exportName: string;
+}
+
+export interface WorkerSetup {
+  registry: RegistryModule;
+  folders: Folders;
+  cacheSize?: number;
+}
+
+/** RunOptions that cross the thread boundary (the signal and the listener stay on the caller's side). */
+export type PortableRunOptions = Omit<RunOptions, 'signal' | 'onEvent'>;
+
+export type ToWorker =
+  /** `abort[0]` turns 1 when the caller cancels: the worker reads it even when it has no time to read messages. */
+  | { type: 'run'; id: number; prompt: Prompt; options: PortableRunOptions; abort: Int32Array }
+  | { type: 'abort'; id: number }
+  | { type: 'clear-cache' };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'event'; id: number; event: ExecutionEvent }
+  | { type: 'done'; id: number; summary: RunSummary }
+  | { type: 'failed'; id: number; error: { name: string; message: string; stack?: string } };

@@ -1,0 +1,87 @@
+// WorkerExecutor runs prompts in a worker thread: the same events and summary as an Executor in this thread, its own
+// cache across runs, cancellation even of a node that never yields, and a dead worker failing only its own run.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { ExecutionEvent } from '../../src/runtime/graph/events.js';
+import { Executor, type RunOptions } from '../../src/runtime/graph/executor.js';
+import type { Prompt } from '../../src/runtime/graph/prompt.js';
+import { WorkerExecutor } from '../../src/runtime/graph/worker-executor.js';
+import { folders } from './executor-fake-nodes.js';
+import { workerTestRegistry } from './worker-nodes.js';
+
+const REGISTRY = { url: new URL('./worker-nodes.ts', import.meta.url).href, exportName: 'workerTestRegistry' };
+const trainSample: Prompt = {
+  '1': { class_type: 'Train', inputs: { steps: 3 } },
+  '2': { class_type: 'Sample', inputs: { model: ['1', 0], seed: 7 } },
+  '3': { class_type: 'Save', inputs: { value: ['2', 0] } },
+};
+
+async function run(executor: { run(p: Prompt, o: RunOptions): ReturnType<Executor['run']> }, prompt: Prompt, o: Partial<RunOptions> = {}) {
+  const events: ExecutionEvent[] = [];
+  const summary = await executor.run(prompt, {
+    promptId: 'p1',
+    ...o,
+    onEvent: (e) => {
+      events.push(e);
+      o.onEvent?.(e);
+    },
+  });
+  return { summary, events };
+}
+
+/** Events without their timestamps, which differ between runs. */
+const comparable = (events: ExecutionEvent[]) => events.map((e) => ({ ...e, timestamp: 0 }));
+
+describe('WorkerExecutor', () => {
+  const worker = new WorkerExecutor({ registry: REGISTRY, folders });
+  after(() => worker.close());
+
+  test('gives the events and summary an Executor in this thread gives', async () => {
+    const here = await run(new Executor(workerTestRegistry(), folders), trainSample);
+    const there = await run(worker, trainSample);
+    assert.equal(there.summary.status, 'success');
+    assert.deepEqual(there.summary, here.summary);
+    assert.deepEqual(comparable(there.events), comparable(here.events));
+    assert.ok(there.events.some((e) => e.type === 'progress'), 'progress crosses the thread');
+  });
+
+  test('keeps its cache across runs until told to clear it', async () => {
+    const again = await run(worker, trainSample);
+    assert.deepEqual(again.summary.executed, [], 'everything came from the cache');
+    worker.clearCache();
+    const fresh = await run(worker, trainSample);
+    assert.deepEqual(fresh.summary.executed, ['1', '2', '3']);
+  });
+
+  test('cancels a node that never yields to the event loop', { timeout: 60_000 }, async () => {
+    const abort = new AbortController();
+    const started = run(worker, { '1': { class_type: 'Busy', inputs: {} }, '2': { class_type: 'Save', inputs: { value: ['1', 0] } } }, {
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'progress' && e.value === 5) abort.abort();
+      },
+    });
+    const { summary } = await started;
+    assert.equal(summary.status, 'interrupted');
+    assert.deepEqual(summary.interrupted, { node: '1', nodeType: 'Busy' });
+  });
+
+  test('a worker that dies fails its run with the reason; the next run gets a new worker', async () => {
+    await assert.rejects(
+      run(worker, { '1': { class_type: 'Number', inputs: { value: 1 } }, '2': { class_type: 'Exit', inputs: { value: ['1', 0] } } }),
+      /execution worker exited \(code 3\)/,
+    );
+    const next = await run(worker, trainSample);
+    assert.equal(next.summary.status, 'success');
+    assert.deepEqual(next.summary.executed, ['1', '2', '3'], 'the new worker starts with an empty cache');
+  });
+
+  test('a registry module without the named factory fails each run with what is missing', async () => {
+    const broken = new WorkerExecutor({ registry: { ...REGISTRY, exportName: 'noSuchFactory' }, folders });
+    try {
+      await assert.rejects(run(broken, trainSample), /exports no registry factory named noSuchFactory/);
+    } finally {
+      await broken.close();
+    }
+  });
+});
