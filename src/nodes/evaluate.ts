@@ -10,7 +10,7 @@ import { evaluate, evaluationGrid, type EvalJudge, reportJson, reportMarkdown, w
 import { EVAL_PROMPT_SET_NAMES, evalPromptSet, type EvalPromptSet, type EvalPromptSetName, promptSetFromFile } from '../runtime/rewards/prompt-sets.js';
 import { SUBJECTS } from '../runtime/world/subjects.js';
 import { resolveInside } from './common/files.js';
-import { asModel } from './common/model.js';
+import { asSamplingModel } from './common/model.js';
 import { asReward, type RewardHandle } from './common/reward.js';
 import { generate, SAMPLERS } from './common/sampling.js';
 import { saveImagePath } from './common/save-images.js';
@@ -47,7 +47,7 @@ export const Evaluate = defineNode({
   ],
   outputNode: true,
   async run(inputs, ctx) {
-    const model = asModel(inputs.model);
+    const model = asSamplingModel(inputs.model);
     const ps = inputs.prompts as PromptSet;
     if (!ps || typeof ps.identifier !== 'string') throw new Error('input prompts: expected PROMPTS (from PromptTemplate)');
     const judge = asReward(inputs.judge, 'judge');

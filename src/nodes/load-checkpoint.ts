@@ -2,10 +2,11 @@
 // CLIP and VAE, with where it runs (CUDA when available, else CPU).
 import { cudaAvailable, type ExecutionProvider } from '../runtime/engine/session.js';
 import { defineNode } from '../runtime/graph/node-api.js';
+import { loadOnnxExport } from '../runtime/models/onnx-export.js';
 import { loadSdModel } from '../runtime/models/sd-model.js';
 import { detectCheckpoint } from '../runtime/models/weights/checkpoint.js';
 import { checkpointFingerprint, EMBEDDED, findTokenizer, listCheckpoints, resolveCheckpoint } from './common/checkpoints.js';
-import type { ModelHandle } from './common/model.js';
+import type { AnyModelHandle } from './common/model.js';
 import { deriveId } from './common/model.js';
 
 export const LoadCheckpoint = defineNode({
@@ -14,7 +15,8 @@ export const LoadCheckpoint = defineNode({
   category: 'loaders',
   description:
     'Loads a Stable Diffusion 1.x model: the embedded default (tiny, trained by this project on its generated world) or a checkpoint ' +
-    'in models/checkpoints (single-file .safetensors, a diffusers folder). Outputs the UNet (MODEL), text encoder (CLIP) and VAE.',
+    'in models/checkpoints (single-file .safetensors, a diffusers folder, or an ONNX export in Optimum\'s layout, which samples but cannot train). ' +
+    'Outputs the UNet (MODEL), text encoder (CLIP) and VAE.',
   inputs: {
     ckpt_name: { type: 'COMBO', options: listCheckpoints, default: EMBEDDED, tooltip: '"embedded" needs no download; SD1.5 files go in models/checkpoints.' },
     device: { type: 'COMBO', options: ['auto', 'cpu', 'cuda'], default: 'auto', tooltip: 'auto: CUDA when onnxruntime-node has its CUDA provider, else CPU.' },
@@ -40,21 +42,19 @@ export const LoadCheckpoint = defineNode({
     const r = resolveCheckpoint(name, ctx.folders);
     if ('error' in r) throw new Error(r.error);
     const ckpt = detectCheckpoint(r.path);
-    if (ckpt.kind === 'onnx')
-      throw new Error(`${name} is an ONNX export: it carries no trainable weights; give the diffusers folder or the single-file .safetensors it was exported from`);
-    const tokenizerDir = ckpt.kind === 'ldm' ? findTokenizer(r.path, ctx.folders) : undefined;
+    const tokenizerDir = ckpt.kind === 'ldm' || (ckpt.kind === 'onnx' && !ckpt.tokenizer) ? findTokenizer(r.path, ctx.folders) : undefined;
     if (ckpt.kind === 'ldm' && !tokenizerDir)
       throw new Error(`${name} is a single-file checkpoint without tokenizer files: put CLIP's vocab.json and merges.txt in models/tokenizers/clip-vit-large-patch14/`);
     ctx.progress(0, 1, `loading ${name}`);
-    const model = loadSdModel(r.path, { tokenizerDir });
-    ctx.progress(1, 1);
-    const handle: ModelHandle = {
-      model,
+    const common = {
       loraStrength: 1,
       sessionOptions: { provider: String(inputs.device ?? 'auto') as ExecutionProvider, threads: Number(inputs.threads ?? 0) || undefined },
       id: deriveId(`checkpoint:${name}`, checkpointFingerprint(r.path)),
       label: name,
     };
+    // An ONNX export keeps its own sessions (its weights are compiled in): a MODEL that samples but does not train.
+    const handle: AnyModelHandle = ckpt.kind === 'onnx' ? { ...common, exported: loadOnnxExport(r.path, { tokenizerDir }) } : { ...common, model: loadSdModel(r.path, { tokenizerDir }) };
+    ctx.progress(1, 1);
     return { outputs: [handle, handle, handle] };
   },
 });

@@ -7,7 +7,7 @@ import { concatImages, type ImageBatch, imageAt } from '../runtime/engine/image.
 import { decodeImage, encodePng } from '../runtime/engine/image-io.js';
 import type { SamplerName } from '../runtime/diffusion/sampler.js';
 import { defineNode } from '../runtime/graph/node-api.js';
-import { asModel, deriveId } from './common/model.js';
+import { asSamplingModel, deriveId, resolutionOf } from './common/model.js';
 import { generate, SAMPLERS } from './common/sampling.js';
 import type { PromptSet } from './prompt-set.js';
 
@@ -35,7 +35,7 @@ export const PriorClassGen = defineNode({
     { name: 'class_prompt', type: 'STRING' },
   ],
   async run(inputs, ctx) {
-    const model = asModel(inputs.model);
+    const model = asSamplingModel(inputs.model);
     const classPrompt = inputs.prompts ? (inputs.prompts as PromptSet).classPrompt : String(inputs.class_prompt ?? '').trim();
     if (!classPrompt) throw new Error('input class_prompt: empty (DreamBooth\'s class prompt, e.g. "a dog")');
     const count = Number(inputs.count ?? 200);
@@ -49,7 +49,7 @@ export const PriorClassGen = defineNode({
     const have: ImageBatch[] = [];
     while (have.length < count && fs.existsSync(file(have.length))) {
       try {
-        have.push(await decodeImage(file(have.length), { size: model.model.resolution }));
+        have.push(await decodeImage(file(have.length), { size: resolutionOf(model) }));
       } catch {
         break; // a half-written file from a crash: regenerate from here
       }

@@ -2,7 +2,7 @@
 // any single image can be reproduced alone.
 import { defineNode } from '../runtime/graph/node-api.js';
 import type { SamplerName } from '../runtime/diffusion/sampler.js';
-import { asModel } from './common/model.js';
+import { asSamplingModel } from './common/model.js';
 import { generate, promptLines, SAMPLERS } from './common/sampling.js';
 
 export const Sample = defineNode({
@@ -29,7 +29,7 @@ export const Sample = defineNode({
     { name: 'LATENT', type: 'LATENT' },
   ],
   async run(inputs, ctx) {
-    const model = asModel(inputs.model);
+    const model = asSamplingModel(inputs.model);
     const lines = promptLines(inputs.prompt);
     const per = Number(inputs.images_per_prompt ?? 4);
     const seed = Number(inputs.seed ?? 0);

@@ -1,7 +1,7 @@
 // ComfyUI's VAEDecode: latents (as Sample or VAEEncode give them) to images.
 import type { HostTensor } from '../runtime/engine/tensor.js';
 import { defineNode } from '../runtime/graph/node-api.js';
-import { asModel, pipelineOf } from './common/model.js';
+import { asSamplingModel, pipelineOf } from './common/model.js';
 
 export const VAEDecode = defineNode({
   type: 'VAEDecode',
@@ -14,7 +14,7 @@ export const VAEDecode = defineNode({
   },
   outputs: [{ name: 'IMAGE', type: 'IMAGE' }],
   async run(inputs) {
-    const vae = asModel(inputs.vae, 'vae');
+    const vae = asSamplingModel(inputs.vae, 'vae');
     const latents = (inputs.samples as { samples?: HostTensor })?.samples;
     const [c, h, w] = pipelineOf(vae).latentShape;
     if (!latents || latents.shape.length !== 4 || latents.shape[1] !== c)

@@ -3,7 +3,7 @@
 import type { ImageBatch } from '../runtime/engine/image.js';
 import { resizeToSquare } from '../runtime/engine/image-io.js';
 import { defineNode } from '../runtime/graph/node-api.js';
-import { asModel, pipelineOf } from './common/model.js';
+import { asSamplingModel, pipelineOf, resolutionOf } from './common/model.js';
 
 export const VAEEncode = defineNode({
   type: 'VAEEncode',
@@ -16,9 +16,9 @@ export const VAEEncode = defineNode({
   },
   outputs: [{ name: 'LATENT', type: 'LATENT' }],
   async run(inputs) {
-    const vae = asModel(inputs.vae, 'vae');
+    const vae = asSamplingModel(inputs.vae, 'vae');
     let images = inputs.pixels as ImageBatch;
-    const size = vae.model.resolution;
+    const size = resolutionOf(vae);
     if (images.height !== size || images.width !== size) images = await resizeToSquare(images, size);
     return { outputs: [{ samples: await pipelineOf(vae).encode(images) }] };
   },

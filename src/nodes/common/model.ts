@@ -3,8 +3,11 @@
 // splits them; here they share weights, so passing the handle keeps one copy in memory).
 import crypto from 'node:crypto';
 import type { SessionOptions } from '../../runtime/engine/session.js';
+import type { OnnxExportModel } from '../../runtime/models/onnx-export.js';
+import { OnnxExportPipeline } from '../../runtime/models/onnx-export-pipeline.js';
 import type { SdModel } from '../../runtime/models/sd-model.js';
 import { type LoraWeights, SdPipeline } from '../../runtime/models/sd-pipeline.js';
+import type { TextToImagePipeline } from '../../runtime/models/text-to-image.js';
 
 export interface ModelHandle {
   readonly model: SdModel;
@@ -21,13 +24,35 @@ export interface ModelHandle {
   readonly label: string;
 }
 
-const pipelines = new WeakMap<ModelHandle, SdPipeline>();
+/**
+ * A MODEL loaded from an ONNX export: it samples through the export's own sessions, but has no weights to train,
+ * merge a LoRA into or save.
+ */
+export interface ExportedModelHandle {
+  readonly exported: OnnxExportModel;
+  readonly loraStrength: number;
+  readonly sessionOptions: SessionOptions;
+  readonly id: string;
+  readonly label: string;
+}
+
+/** What a MODEL socket carries. */
+export type AnyModelHandle = ModelHandle | ExportedModelHandle;
+
+export const isExported = (h: AnyModelHandle): h is ExportedModelHandle => 'exported' in h;
+
+/** Image side in pixels the model works at. */
+export const resolutionOf = (h: AnyModelHandle): number => (isExported(h) ? h.exported.resolution : h.model.resolution);
+
+const pipelines = new WeakMap<AnyModelHandle, TextToImagePipeline>();
 
 /** One pipeline (and its sessions) per handle, built on first use. */
-export function pipelineOf(h: ModelHandle): SdPipeline {
+export function pipelineOf(h: ModelHandle): SdPipeline;
+export function pipelineOf(h: AnyModelHandle): TextToImagePipeline;
+export function pipelineOf(h: AnyModelHandle): TextToImagePipeline {
   let p = pipelines.get(h);
   if (!p) {
-    p = new SdPipeline(h.model, h.lora, h.sessionOptions);
+    p = isExported(h) ? new OnnxExportPipeline(h.exported, h.sessionOptions) : new SdPipeline(h.model, h.lora, h.sessionOptions);
     pipelines.set(h, p);
   }
   return p;
@@ -42,9 +67,24 @@ export function derive(h: ModelHandle, change: Partial<Omit<ModelHandle, 'id'>>,
   return { ...h, ...change, id: deriveId(h.id, what.fingerprint), label: `${h.label} + ${what.label}` };
 }
 
-/** Checks a linked input is a MODEL handle (the executor type-checks links; this guards hand-written prompts). */
+/** A MODEL input for nodes that only sample (Sample, PriorClassGen, Evaluate, the VAE nodes): an ONNX export will do. */
+export function asSamplingModel(v: unknown, input = 'model'): AnyModelHandle {
+  const h = v as AnyModelHandle;
+  if (h && typeof h === 'object' && isExported(h) && h.exported?.files) return h;
+  return asModel(v, input);
+}
+
+/**
+ * A MODEL input whose weights the node needs (training, LoRA, saving). Checks it is a MODEL handle (the executor
+ * type-checks links; this guards hand-written prompts) with weights, not an ONNX export.
+ */
 export function asModel(v: unknown, input = 'model'): ModelHandle {
-  const h = v as ModelHandle;
+  const h = v as AnyModelHandle;
+  if (h && typeof h === 'object' && isExported(h))
+    throw new Error(
+      `input ${input}: ${h.label} is an ONNX export, which can sample (Sample, PriorClassGen, Evaluate, VAE nodes) but has no weights to train, ` +
+        'merge or save: load the diffusers folder or .safetensors file it was exported from',
+    );
   if (!h || typeof h !== 'object' || !h.model || !h.model.unet) throw new Error(`input ${input}: expected a MODEL (from LoadCheckpoint)`);
   return h;
 }

@@ -4,7 +4,7 @@ import { concatImages, type ImageBatch } from '../../runtime/engine/image.js';
 import type { HostTensor } from '../../runtime/engine/tensor.js';
 import type { SamplerName } from '../../runtime/diffusion/sampler.js';
 import type { RunContext } from '../../runtime/graph/node-api.js';
-import { type ModelHandle, pipelineOf } from './model.js';
+import { type AnyModelHandle, pipelineOf } from './model.js';
 
 export interface GenerateOptions {
   prompts: string[];
@@ -24,7 +24,7 @@ export interface GenerateOptions {
 
 export const SAMPLERS: readonly SamplerName[] = ['ddim', 'euler_a'];
 
-export async function generate(h: ModelHandle, o: GenerateOptions, ctx: RunContext): Promise<{ images: ImageBatch; latents: HostTensor }> {
+export async function generate(h: AnyModelHandle, o: GenerateOptions, ctx: RunContext): Promise<{ images: ImageBatch; latents: HostTensor }> {
   if (o.prompts.length !== o.seeds.length) throw new Error(`${o.prompts.length} prompts but ${o.seeds.length} seeds`);
   const pipe = pipelineOf(h);
   const chunk = Math.max(1, Math.min(o.chunk ?? 16, o.prompts.length));

@@ -105,6 +105,12 @@ export class Session {
     return new Session(s, s.inputNames, s.outputNames);
   }
 
+  /** An input's element type and shape as the model declares them (symbolic dimensions as names). */
+  inputInfo(name: string): { type: string; shape: readonly (number | string)[] } | undefined {
+    const m = this.ort.inputMetadata.find((x) => x.name === name);
+    return m && m.isTensor ? { type: m.type, shape: m.shape } : undefined;
+  }
+
   /** Runs with HostTensor feeds; returns the requested (default: all) outputs as HostTensors. */
   async run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>> {
     const f: Record<string, ort.Tensor> = {};

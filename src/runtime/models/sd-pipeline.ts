@@ -6,7 +6,7 @@ import { SessionPool } from '../engine/session-pool.js';
 import { Session, type SessionOptions } from '../engine/session.js';
 import { type HostTensor, tensor } from '../engine/tensor.js';
 import { decodeLatents, encodeImages } from '../diffusion/latent-images.js';
-import { type Denoiser, type SamplerName, sampleLatents, type Trajectory } from '../diffusion/sampler.js';
+import type { Denoiser } from '../diffusion/sampler.js';
 import { NoiseSchedule } from '../diffusion/schedule.js';
 import { Rng } from '../engine/random.js';
 import { GraphBuilder } from '../onnx/builder.js';
@@ -15,6 +15,7 @@ import * as op from '../onnx/ops/index.js';
 import { WeightsSource } from '../onnx/params.js';
 import { clipText } from './clip-text.js';
 import type { SdModel } from './sd-model.js';
+import { TextToImagePipeline } from './text-to-image.js';
 import { unet } from './unet.js';
 import { vaeDecode, vaeDownscale, vaeEncode } from './vae.js';
 
@@ -33,28 +34,7 @@ export function loraConfigFor(l: LoraWeights, strength?: LoraConfig['strength'])
   return { rank: l.rank, alpha: l.alpha, targets: (p) => prefixes.has(p), strength, params: new WeightsSource(l.weights) };
 }
 
-export interface SampleRequest {
-  prompts: string[];
-  negativePrompt?: string;
-  seeds: number[];
-  steps: number;
-  guidance: number;
-  scheduler: SamplerName;
-  eta?: number;
-  loraStrength?: number;
-  recordTrajectory?: boolean;
-  onProgress?: (step: number, total: number) => void;
-  signal?: AbortSignal;
-}
-
-export interface SampleOutput {
-  images: ImageBatch;
-  latents: HostTensor;
-  /** Prompt embeddings used (cond), [B,77,D]: DDPO trains on them. */
-  cond: HostTensor;
-  uncond: HostTensor;
-  trajectories?: Trajectory[];
-}
+export type { SampleOutput, SampleRequest } from './text-to-image.js';
 
 export interface SdPipelineOptions {
   /**
@@ -65,8 +45,9 @@ export interface SdPipelineOptions {
   loraAsInputs?: boolean;
 }
 
-export class SdPipeline {
+export class SdPipeline extends TextToImagePipeline {
   readonly schedule: NoiseSchedule;
+  readonly resolution: number;
   private pool = new SessionPool();
 
   constructor(
@@ -75,7 +56,9 @@ export class SdPipeline {
     private readonly sessionOptions: SessionOptions = {},
     private readonly options: SdPipelineOptions = {},
   ) {
+    super();
     this.schedule = new NoiseSchedule(model.scheduler);
+    this.resolution = model.resolution;
   }
 
   get latentShape(): [number, number, number] {
@@ -156,16 +139,6 @@ export class SdPipeline {
       });
       return (await s.run({ image: x })).moments;
     }, images, { scale: config.scalingFactor, rng });
-  }
-
-  async sample(r: SampleRequest): Promise<SampleOutput> {
-    const cond = await this.encodeText(r.prompts);
-    const uncond = await this.encodeText([r.negativePrompt ?? '']);
-    const { latents, trajectories } = await sampleLatents(this.denoiser(r.loraStrength ?? 1), this.schedule, {
-      scheduler: r.scheduler, steps: r.steps, cond, uncond, latentShape: this.latentShape, seeds: r.seeds, guidance: r.guidance,
-      eta: r.eta, recordTrajectory: r.recordTrajectory, onProgress: r.onProgress, signal: r.signal,
-    });
-    return { images: await this.decode(latents), latents, cond, uncond, trajectories };
   }
 
   async release(): Promise<void> {
