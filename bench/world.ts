@@ -3,7 +3,7 @@
 // settings, judged by the oracle. "alignment" is the issue's bar: the image shows the caption's class, color and
 // context; "full" also asks for activity, companion and position. Reference run in the same process: the oracle on the
 // true renders of the same captions (its ceiling). Last line: JSON {"alignment": fraction in [0,1], ...}.
-//   npm run bench -- world [--model DIR] [--count N]
+//   npm run bench -- world [--model DIR] [--count N] [--guidance G] [--steps N]
 import path from 'node:path';
 import { DEFAULT_SAMPLING } from '../src/runtime/diffusion/sampler.js';
 import { loadSdModel } from '../src/runtime/models/sd-model.js';
@@ -18,6 +18,7 @@ const flag = (name: string) => {
 const modelDir = path.resolve(flag('model') ?? 'models/embedded');
 const count = Number(flag('count') ?? 256);
 const CHUNK = 32;
+const sampling = { ...DEFAULT_SAMPLING, guidance: Number(flag('guidance') ?? DEFAULT_SAMPLING.guidance), steps: Number(flag('steps') ?? DEFAULT_SAMPLING.steps) };
 
 const { captions, scenes } = baseEvaluationCaptions(count);
 const oracle = new WorldOracle();
@@ -26,7 +27,7 @@ const t0 = performance.now();
 const results: Awaited<ReturnType<WorldOracle['judge']>> = [];
 for (let k = 0; k < count; k += CHUNK) {
   const prompts = captions.slice(k, k + CHUNK);
-  const { images } = await pipe.sample({ prompts, seeds: prompts.map((_, i) => 1000 + k + i), ...DEFAULT_SAMPLING });
+  const { images } = await pipe.sample({ prompts, seeds: prompts.map((_, i) => 1000 + k + i), ...sampling });
   results.push(...oracle.judge(images, prompts));
   process.stderr.write(`\r${Math.min(k + CHUNK, count)}/${count}`);
 }
@@ -51,7 +52,7 @@ const byRequirement = (rs: typeof results) => {
 };
 const model = byRequirement(results);
 const ref = byRequirement(reference);
-console.log(`model ${modelDir}; ${count} captions, ${JSON.stringify(DEFAULT_SAMPLING)}; sampling took ${seconds.toFixed(1)} s\n`);
+console.log(`model ${modelDir}; ${count} captions, ${JSON.stringify(sampling)}; sampling took ${seconds.toFixed(1)} s\n`);
 console.log('| requirement | model | true renders | ratio |');
 console.log('|---|---|---|---|');
 for (const [k, [a, n]] of model) {
