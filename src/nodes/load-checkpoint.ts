@@ -21,6 +21,10 @@ export const LoadCheckpoint = defineNode({
     ckpt_name: { type: 'COMBO', options: listCheckpoints, default: EMBEDDED, tooltip: '"embedded" needs no download; SD1.5 files go in models/checkpoints.' },
     device: { type: 'COMBO', options: ['auto', 'cpu', 'cuda'], default: 'auto', tooltip: 'auto: CUDA when onnxruntime-node has its CUDA provider, else CPU.' },
     threads: { type: 'INT', default: 0, min: 0, max: 256, tooltip: 'CPU threads per session (0: all cores).' },
+    precision: {
+      type: 'COMBO', options: ['fp32', 'fp16'], default: 'fp32', optional: true,
+      tooltip: 'Sampling precision. fp16 halves the weights\' memory and is fast on GPUs (on a CPU it runs, slower). Training runs in fp32. An ONNX export keeps its own.',
+    },
   },
   outputs: [
     { name: 'MODEL', type: 'MODEL' },
@@ -46,12 +50,15 @@ export const LoadCheckpoint = defineNode({
     if (ckpt.kind === 'ldm' && !tokenizerDir)
       throw new Error(`${name} is a single-file checkpoint without tokenizer files: put CLIP's vocab.json and merges.txt in models/tokenizers/clip-vit-large-patch14/`);
     ctx.progress(0, 1, `loading ${name}`);
+    const precision = inputs.precision === 'fp16' ? 'fp16' : 'fp32';
     const common = {
       loraStrength: 1,
       sessionOptions: { provider: String(inputs.device ?? 'auto') as ExecutionProvider, threads: Number(inputs.threads ?? 0) || undefined },
-      id: deriveId(`checkpoint:${name}`, checkpointFingerprint(r.path)),
-      label: name,
-    };
+      precision,
+      // fp16 samples differ a little from fp32 ones: disk caches keyed by the id must not mix them.
+      id: deriveId(`checkpoint:${name}`, precision === 'fp16' ? `${checkpointFingerprint(r.path)}|fp16` : checkpointFingerprint(r.path)),
+      label: precision === 'fp16' ? `${name} (fp16)` : name,
+    } as const;
     // An ONNX export keeps its own sessions (its weights are compiled in): a MODEL that samples but does not train.
     const handle: AnyModelHandle = ckpt.kind === 'onnx' ? { ...common, exported: loadOnnxExport(r.path, { tokenizerDir }) } : { ...common, model: loadSdModel(r.path, { tokenizerDir }) };
     ctx.progress(1, 1);

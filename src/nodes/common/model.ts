@@ -15,6 +15,8 @@ export interface ModelHandle {
   /** Multiplies the LoRA's effect at sampling time (1 = as trained). */
   readonly loraStrength: number;
   readonly sessionOptions: SessionOptions;
+  /** Precision of sampling sessions (training always runs in float32). Default fp32. */
+  readonly precision?: 'fp32' | 'fp16';
   /**
    * A stable identity of the weights (checkpoint path and file stamps, plus every training applied), for disk caches
    * such as PriorClassGen's: same id, same outputs.
@@ -52,7 +54,7 @@ export function pipelineOf(h: AnyModelHandle): TextToImagePipeline;
 export function pipelineOf(h: AnyModelHandle): TextToImagePipeline {
   let p = pipelines.get(h);
   if (!p) {
-    p = isExported(h) ? new OnnxExportPipeline(h.exported, h.sessionOptions) : new SdPipeline(h.model, h.lora, h.sessionOptions);
+    p = isExported(h) ? new OnnxExportPipeline(h.exported, h.sessionOptions) : new SdPipeline(h.model, h.lora, h.sessionOptions, { precision: h.precision });
     pipelines.set(h, p);
   }
   return p;

@@ -10,6 +10,7 @@ import type { Denoiser } from '../diffusion/sampler.js';
 import { NoiseSchedule } from '../diffusion/schedule.js';
 import { Rng } from '../engine/random.js';
 import { GraphBuilder } from '../onnx/builder.js';
+import { toFloat16 } from '../onnx/float16.js';
 import { isLoraParam, type LoraConfig } from '../onnx/layers.js';
 import * as op from '../onnx/ops/index.js';
 import { WeightsSource } from '../onnx/params.js';
@@ -43,6 +44,11 @@ export interface SdPipelineOptions {
    * adapter from the same sessions.
    */
   loraAsInputs?: boolean;
+  /**
+   * 'fp16': the sessions compute in half precision (toFloat16: half the weight memory; fast on GPUs), the timestep
+   * embedding in float32. Default 'fp32'. Trainers sample in float32, the precision they train in.
+   */
+  precision?: 'fp32' | 'fp16';
 }
 
 export class SdPipeline extends TextToImagePipeline {
@@ -67,7 +73,10 @@ export class SdPipeline extends TextToImagePipeline {
   }
 
   private session(key: string, build: () => GraphBuilder): Promise<Session> {
-    return this.pool.get(key, () => Session.fromGraph(build().graph, this.sessionOptions));
+    return this.pool.get(key, () => {
+      const graph = build().graph;
+      return Session.fromGraph(this.options.precision === 'fp16' ? toFloat16(graph, { keepFloat32Inputs: ['timestep'] }) : graph, this.sessionOptions);
+    });
   }
 
   /** Token ids -> final hidden states [B,77,D]. */
