@@ -50,7 +50,8 @@ export const LoadCheckpoint = defineNode({
     if (ckpt.kind === 'ldm' && !tokenizerDir)
       throw new Error(`${name} is a single-file checkpoint without tokenizer files: put CLIP's vocab.json and merges.txt in models/tokenizers/clip-vit-large-patch14/`);
     ctx.progress(0, 1, `loading ${name}`);
-    const precision = inputs.precision === 'fp16' ? 'fp16' : 'fp32';
+    // An ONNX export computes in the precision it was exported in.
+    const precision = inputs.precision === 'fp16' && ckpt.kind !== 'onnx' ? 'fp16' : 'fp32';
     const common = {
       loraStrength: 1,
       sessionOptions: { provider: String(inputs.device ?? 'auto') as ExecutionProvider, threads: Number(inputs.threads ?? 0) || undefined },

@@ -66,6 +66,19 @@ describe('WorkerExecutor', () => {
     assert.deepEqual(summary.interrupted, { node: '1', nodeType: 'Busy' });
   });
 
+  test('cancels a silent busy node through its cancellation checks', { timeout: 60_000 }, async () => {
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 300);
+    const { summary } = await run(worker, { '1': { class_type: 'Busy', inputs: { silent: true } }, '2': { class_type: 'Save', inputs: { value: ['1', 0] } } }, { signal: abort.signal });
+    assert.equal(summary.status, 'interrupted');
+  });
+
+  test('a second run while one runs is refused; the first is unharmed', async () => {
+    const first = run(worker, trainSample);
+    await assert.rejects(run(worker, trainSample), /one prompt at a time/);
+    assert.equal((await first).summary.status, 'success');
+  });
+
   test('a worker that dies fails its run with the reason; the next run gets a new worker', async () => {
     await assert.rejects(
       run(worker, { '1': { class_type: 'Number', inputs: { value: 1 } }, '2': { class_type: 'Exit', inputs: { value: ['1', 0] } } }),
@@ -74,6 +87,17 @@ describe('WorkerExecutor', () => {
     const next = await run(worker, trainSample);
     assert.equal(next.summary.status, 'success');
     assert.deepEqual(next.summary.executed, ['1', '2', '3'], 'the new worker starts with an empty cache');
+  });
+
+  test('closing during a run fails the run; the executor then refuses runs', async () => {
+    const closing = new WorkerExecutor({ registry: REGISTRY, folders });
+    const running = run(closing, { '1': { class_type: 'Slow', inputs: {} }, '2': { class_type: 'Save', inputs: { value: ['1', 0] } } }, {
+      onEvent: (e) => {
+        if (e.type === 'progress' && e.value === 3) void closing.close();
+      },
+    });
+    await assert.rejects(running, /closed/);
+    await assert.rejects(run(closing, trainSample), /closed/);
   });
 
   test('a registry module without the named factory fails each run with what is missing', async () => {

@@ -18,13 +18,13 @@ function workerOnlyNodes(): NodeDefinition[] {
       displayName: 'Busy',
       category: 'test',
       description: 'Computes in one synchronous loop, as a native inference call does: no message is read until it ends.',
-      inputs: {},
+      inputs: { silent: { type: 'BOOLEAN', default: false, optional: true, tooltip: 'Only check for cancellation, report no progress.' } },
       outputs: [{ name: 'INT', type: 'INT' }],
-      async run(_inputs, ctx) {
+      async run(inputs, ctx) {
         for (let s = 0; s < 1_000_000; s++) {
           const end = Date.now() + 2;
           while (Date.now() < end);
-          ctx.progress(s, 1_000_000);
+          if (!inputs.silent) ctx.progress(s, 1_000_000);
           ctx.checkInterrupted();
         }
         return { outputs: [0] };

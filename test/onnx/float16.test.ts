@@ -9,12 +9,13 @@ import type { AnyModelHandle } from '../../src/nodes/common/model.js';
 import type { ImageBatch } from '../../src/runtime/engine/image.js';
 import { Rng } from '../../src/runtime/engine/random.js';
 import { Session } from '../../src/runtime/engine/session.js';
-import { tensor } from '../../src/runtime/engine/tensor.js';
+import { type DType, type HostTensor, tensor } from '../../src/runtime/engine/tensor.js';
 import { TINY_UNET } from '../../src/runtime/models/configs.js';
 import { SdPipeline } from '../../src/runtime/models/sd-pipeline.js';
 import { unet } from '../../src/runtime/models/unet.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { toFloat16 } from '../../src/runtime/onnx/float16.js';
+import { A, type Attrs, Graph } from '../../src/runtime/onnx/ir.js';
 import { RandomInit } from '../../src/runtime/onnx/params.js';
 import { fakeContext } from '../nodes/fake-context.js';
 import { tinyModelFolders, tinySdModel } from '../nodes/tiny-checkpoint.js';
@@ -95,4 +96,60 @@ test('LoadCheckpoint precision fp16 gives a MODEL that samples in fp16, with its
   } finally {
     folders.cleanup();
   }
+});
+
+/** A hand-written IR graph: inputs and initializers with their types, nodes in order. */
+function irGraph(o: { inputs: Record<string, [DType, number[]]>; inits?: Record<string, HostTensor>; nodes: [string, string[], string[], Attrs?][]; values: Record<string, [DType, number[]]>; outputs: string[] }): Graph {
+  const g = new Graph();
+  for (const [name, [dtype, shape]] of Object.entries({ ...o.inputs, ...o.values })) g.values.set(name, { dtype, shape });
+  g.inputs = Object.keys(o.inputs);
+  for (const [name, t] of Object.entries(o.inits ?? {})) {
+    g.initializers.set(name, t);
+    g.values.set(name, { dtype: t.dtype, shape: t.shape });
+  }
+  g.nodes = o.nodes.map(([op, inputs, outputs, attrs], i) => ({ op, domain: '', name: `n${i}`, inputs, outputs, attrs: attrs ?? {} }));
+  g.outputs = o.outputs;
+  return g;
+}
+
+async function runGraph(g: Graph, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  const s = await Session.fromGraph(g, { threads: 1 });
+  try {
+    return await s.run(feeds);
+  } finally {
+    await s.release();
+  }
+}
+
+test('an int64 timestep keeps its path float32; a weight passed straight to the outputs stays as it is', async () => {
+  const w = tensor('float32', [2], Float32Array.of(0.5, -2));
+  const make = () => irGraph({
+    inputs: { x: ['float32', [2]], t: ['int64', [2]] },
+    inits: { w },
+    nodes: [['Cast', ['t'], ['tf'], { to: A.i(1) }], ['Sin', ['tf'], ['s']], ['Mul', ['x', 's'], ['xs']], ['Mul', ['xs', 'w'], ['y']]],
+    values: { tf: ['float32', [2]], s: ['float32', [2]], xs: ['float32', [2]], y: ['float32', [2]] },
+    outputs: ['y', 'w'],
+  });
+  const g16 = toFloat16(make(), { keepFloat32Inputs: ['t'] });
+  assert.equal(g16.info(g16.nodes.find((n) => n.op === 'Sin')!.inputs[0]).dtype, 'float32', 'Sin reads float32');
+  assert.equal(g16.nodes.filter((n) => n.outputs.includes('w')).length, 0, 'nothing redefines the weight output');
+  const feeds = { x: tensor('float32', [2], Float32Array.of(1.5, 3)), t: tensor('int64', [2], BigInt64Array.of(999n, 3n)) };
+  const [a, b] = [await runGraph(make(), feeds), await runGraph(g16, feeds)];
+  assert.deepEqual([...(b.w.data as Float32Array)], [0.5, -2]);
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs((a.y.data as Float32Array)[i] - (b.y.data as Float32Array)[i]) < 1e-2);
+});
+
+test('a computed Resize scale is cast back to float32', async () => {
+  const make = () => irGraph({
+    inputs: { x: ['float32', [1, 1, 2, 2]], k: ['float32', [4]] },
+    inits: { base: tensor('float32', [4], Float32Array.of(1, 1, 1, 1)) },
+    nodes: [['Mul', ['base', 'k'], ['scales']], ['Resize', ['x', '', 'scales'], ['y'], { mode: A.s('nearest') }]],
+    values: { scales: ['float32', [4]], y: ['float32', [1, 1, 4, 4]] },
+    outputs: ['y'],
+  });
+  const g16 = toFloat16(make());
+  const resize = g16.nodes.find((n) => n.op === 'Resize')!;
+  assert.equal(g16.info(resize.inputs[2]).dtype, 'float32');
+  const feeds = { x: tensor('float32', [1, 1, 2, 2], Float32Array.of(1, 2, 3, 4)), k: tensor('float32', [4], Float32Array.of(1, 1, 2, 2)) };
+  assert.deepEqual([...((await runGraph(g16, feeds)).y.data as Float32Array)], [...((await runGraph(make(), feeds)).y.data as Float32Array)]);
 });

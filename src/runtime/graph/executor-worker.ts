@@ -13,16 +13,49 @@ if (typeof factory !== 'function') throw new Error(`${setup.registry.url} export
 const executor = new Executor((await factory()) as NodeRegistry, setup.folders, { cacheSize: setup.cacheSize });
 let current: { id: number; abort: AbortController } | undefined;
 
-/** Posts a message; one that the structured clone cannot copy (a function in a node's UI output) goes as JSON. */
+/** Posts a message; one that the structured clone cannot copy (a function in a node's UI output) goes without it. */
 function post(m: FromWorker): void {
   try {
     port.postMessage(m);
   } catch {
-    port.postMessage(JSON.parse(JSON.stringify(m, (_k, x) => (typeof x === 'bigint' ? x.toString() : typeof x === 'function' ? undefined : x))));
+    port.postMessage(cloneable(m));
   }
 }
 
+/** `v` with what structured cloning refuses (functions, symbols) left out and everything else kept as it is. */
+function cloneable(v: unknown, seen = new Map<object, unknown>()): unknown {
+  if (typeof v === 'function' || typeof v === 'symbol') return undefined;
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp) return v;
+  if (seen.has(v)) return seen.get(v);
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    seen.set(v, out);
+    for (const x of v) out.push(cloneable(x, seen));
+    return out;
+  }
+  if (v instanceof Map) {
+    const out = new Map();
+    seen.set(v, out);
+    for (const [k, x] of v) out.set(cloneable(k, seen), cloneable(x, seen));
+    return out;
+  }
+  if (v instanceof Set) {
+    const out = new Set();
+    seen.set(v, out);
+    for (const x of v) out.add(cloneable(x, seen));
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  seen.set(v, out);
+  for (const [k, x] of Object.entries(v)) if (typeof x !== 'function' && typeof x !== 'symbol') out[k] = cloneable(x, seen);
+  return out;
+}
+
 async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  if (current) {
+    post({ type: 'failed', id: m.id, error: { name: 'Error', message: `the execution worker is running prompt ${current.id} already` } });
+    return;
+  }
   const abort = new AbortController();
   current = { id: m.id, abort };
   const cancelled = () => {
@@ -32,8 +65,10 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     const summary = await executor.run(m.prompt, {
       ...m.options,
       signal: abort.signal,
+      pollCancel: cancelled,
       onEvent: (event) => {
-        // A node busy in long native calls reads no messages between them; every event it emits checks the flag.
+        // A node busy in long native calls reads no messages between them: every event it emits, and every
+        // cancellation check (pollCancel), reads the flag.
         cancelled();
         post({ type: 'event', id: m.id, event });
       },

@@ -17,6 +17,11 @@ export interface RunOptions {
   promptId: string;
   /** Aborting it cancels the run: the running node sees it in ctx.checkInterrupted(), the executor between nodes. */
   signal?: AbortSignal;
+  /**
+   * Called whenever a node checks for cancellation, before the signal is read: a worker thread busy in native calls
+   * reads no messages, so it aborts the signal from a shared flag here (WorkerExecutor).
+   */
+  pollCancel?: () => void;
   onEvent?: (event: ExecutionEvent) => void;
   /** Node ids to execute (ComfyUI's partial_execution_targets); default: every output node of the prompt. */
   outputs?: string[];
@@ -189,7 +194,7 @@ export class Executor implements GraphRunner {
       for (const [name, src] of node.inputs) inputs[name] = 'link' in src ? values.get(src.link[0])!.outputs[src.link[1]] : src.value;
       let entry: CacheEntry;
       try {
-        const result = await node.def.run(inputs, this.contextFor(node.id, promptId, seed, signal, emit, o.pngInfo));
+        const result = await node.def.run(inputs, this.contextFor(node.id, promptId, seed, signal, emit, o.pngInfo, o.pollCancel));
         entry = checkResult(node, result);
       } catch (err) {
         this.cache.delete(node.key);
@@ -299,7 +304,9 @@ export class Executor implements GraphRunner {
     return order;
   }
 
-  private contextFor(nodeId: string, promptId: string, seed: number, signal: AbortSignal, emit: (e: ExecutionEvent) => void, pngInfo?: PngInfo): RunContext {
+  private contextFor(
+    nodeId: string, promptId: string, seed: number, signal: AbortSignal, emit: (e: ExecutionEvent) => void, pngInfo?: PngInfo, pollCancel?: () => void,
+  ): RunContext {
     const folders = this.folders;
     return {
       nodeId,
@@ -321,6 +328,7 @@ export class Executor implements GraphRunner {
         emit({ type: 'log', promptId, node: nodeId, level, message });
       },
       checkInterrupted() {
+        pollCancel?.();
         if (signal.aborted) throw new InterruptedError();
       },
     };

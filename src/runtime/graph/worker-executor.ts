@@ -20,10 +20,15 @@ interface ActiveRun {
 
 export class WorkerExecutor implements GraphRunner {
   private worker: Worker | undefined;
+  /** Set from the moment run() is called (before it waits for the worker) until it settles. */
+  private busy = false;
+  private closed = false;
   private active: ActiveRun | undefined;
   private nextId = 1;
   /** Resolves when the current worker has built its registry (rejects if it could not). */
   private ready: Promise<void> | undefined;
+  /** Fails the current worker's pending readiness and run, once, when it goes away. */
+  private fail: ((why: Error) => void) | undefined;
 
   constructor(private readonly setup: WorkerSetup) {
     // Started now, so that loading the nodes (onnxruntime, sharp) is done before the first prompt arrives.
@@ -31,26 +36,33 @@ export class WorkerExecutor implements GraphRunner {
   }
 
   async run(prompt: Prompt, o: RunOptions): Promise<RunSummary> {
-    if (this.active) throw new Error('WorkerExecutor runs one prompt at a time');
-    const worker = this.start();
-    await this.ready;
+    if (this.closed) throw new Error('the worker executor is closed');
+    if (this.busy) throw new Error('WorkerExecutor runs one prompt at a time');
+    this.busy = true;
     const abort = new Int32Array(new SharedArrayBuffer(4));
     const id = this.nextId++;
+    let worker: Worker | undefined;
     const onAbort = () => {
       Atomics.store(abort, 0, 1);
-      worker.postMessage({ type: 'abort', id } satisfies ToWorker);
+      worker?.postMessage({ type: 'abort', id } satisfies ToWorker);
     };
     try {
+      worker = this.start();
+      await this.ready;
+      const w = worker;
+      // It may have died after becoming ready, while no run was there to fail.
+      if (this.worker !== w) throw new Error('the execution worker exited before the run could start');
       return await new Promise<RunSummary>((resolve, reject) => {
         this.active = { id, resolve, reject, onEvent: o.onEvent };
-        const { signal, onEvent: _listener, ...options } = o;
-        worker.postMessage({ type: 'run', id, prompt, options, abort } satisfies ToWorker);
+        const { signal, onEvent: _listener, pollCancel: _poll, ...options } = o;
+        w.postMessage({ type: 'run', id, prompt, options, abort } satisfies ToWorker);
         if (signal?.aborted) onAbort();
         else signal?.addEventListener('abort', onAbort, { once: true });
       });
     } finally {
       o.signal?.removeEventListener('abort', onAbort);
       this.active = undefined;
+      this.busy = false;
     }
   }
 
@@ -58,10 +70,13 @@ export class WorkerExecutor implements GraphRunner {
     this.worker?.postMessage({ type: 'clear-cache' } satisfies ToWorker);
   }
 
+  /** Ends the worker; a running prompt fails with "closed" (callers that want it stored as interrupted cancel first). */
   async close(): Promise<void> {
+    this.closed = true;
     const w = this.worker;
-    this.worker = undefined;
-    await w?.terminate();
+    if (!w) return;
+    this.fail?.(new Error('the worker executor was closed'));
+    await w.terminate();
   }
 
   private start(): Worker {
@@ -76,9 +91,11 @@ export class WorkerExecutor implements GraphRunner {
     const gone = (why: Error) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
+      this.fail = undefined;
       failReady(why);
       this.active?.reject(why);
     };
+    this.fail = gone;
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') return markReady();
       const a = this.active;

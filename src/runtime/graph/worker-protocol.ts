@@ -16,8 +16,8 @@ export interface WorkerSetup {
   cacheSize?: number;
 }
 
-/** RunOptions that cross the thread boundary (the signal and the listener stay on the caller's side). */
-export type PortableRunOptions = Omit<RunOptions, 'signal' | 'onEvent'>;
+/** RunOptions that cross the thread boundary (the signal and the callbacks stay on the caller's side). */
+export type PortableRunOptions = Omit<RunOptions, 'signal' | 'onEvent' | 'pollCancel'>;
 
 export type ToWorker =
   /** `abort[0]` turns 1 when the caller cancels: the worker reads it even when it has no time to read messages. */

@@ -63,6 +63,8 @@ export class OnnxExportPipeline extends TextToImagePipeline {
         // Optimum's exports take one timestep per sample; diffusers' older ones a single [1] (or scalar) for the batch.
         const shape = s.inputInfo('timestep')?.shape ?? [n];
         const same = timesteps.every((t) => t === timesteps[0]);
+        if (!same && (shape.length === 0 || shape[0] === 1))
+          throw new Error(`${this.model.source}: unet/model.onnx takes one timestep for the whole batch, and this batch mixes timesteps`);
         const t = shape.length === 0 && same ? tensor('float32', [], Float32Array.of(timesteps[0]))
           : shape[0] === 1 && same ? tensor('float32', [1], Float32Array.of(timesteps[0]))
           : tensor('float32', [n], Float32Array.from(timesteps));

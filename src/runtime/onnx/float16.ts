@@ -23,14 +23,15 @@ export function toFloat16(g: Graph, o: Float16Options = {}): Graph {
   const isFloat = (v: string) => v !== '' && g.values.get(v)?.dtype === 'float32';
   const isConstant = (v: string) => g.constants.has(v) && !g.inputs.includes(v);
 
-  // The float32 region: kept inputs and everything computed from them and build-time constants alone.
+  // The float32 region: kept inputs and every value (of any type: an int64 timestep goes through a Cast) computed
+  // from them and build-time constants alone.
   const region = new Set(o.keepFloat32Inputs?.filter((n) => g.inputs.includes(n)));
   const inRegion = new Set<IRNode>();
   for (const n of g.nodes) {
-    const floats = n.inputs.filter(isFloat);
-    if (floats.some((v) => region.has(v)) && floats.every((v) => region.has(v) || isConstant(v))) {
+    const used = n.inputs.filter((v) => v !== '');
+    if (used.some((v) => region.has(v)) && used.every((v) => region.has(v) || isConstant(v) || !isFloat(v))) {
       inRegion.add(n);
-      for (const out of n.outputs) if (isFloat(out)) region.add(out);
+      for (const out of n.outputs) if (out) region.add(out);
     }
   }
 
@@ -42,8 +43,9 @@ export function toFloat16(g: Graph, o: Float16Options = {}): Graph {
   const nodes: IRNode[] = [];
   const casts = new Map<string, string>();
   const half = (v: string) => `${v}::fp16`;
-  // Graph outputs computed in float16 get their float32 name back from a final Cast.
-  const renamedOutputs = new Set(g.outputs.filter((v) => isFloat(v) && !region.has(v) && !g.inputs.includes(v)));
+  // Graph outputs computed in float16 get their float32 name back from a final Cast (inputs, weights and constants
+  // passed straight through stay as they are).
+  const renamedOutputs = new Set(g.outputs.filter((v) => isFloat(v) && !region.has(v) && !g.inputs.includes(v) && !g.constants.has(v) && !g.initializers.has(v)));
   const nameOf = (v: string) => (renamedOutputs.has(v) ? half(v) : v);
 
   /** The float16 version of float32 value `v`, made on first use. */
@@ -62,6 +64,16 @@ export function toFloat16(g: Graph, o: Float16Options = {}): Graph {
     } else nodes.push({ op: 'Cast', domain: '', name: `${v}/to_fp16`, inputs: [v], outputs: [h], attrs: { to: A.i(FLOAT16) } });
     return h;
   };
+  /** A float32 copy of a value this pass turned float16 (for inputs that must stay float32). */
+  const asFloat32 = (v: string): string => {
+    const f = `${v}::fp32`;
+    if (!out.values.has(f)) {
+      out.values.set(f, { dtype: 'float32', shape: g.info(v).shape });
+      nodes.push({ op: 'Cast', domain: '', name: `${v}/to_fp32`, inputs: [nameOf(v)], outputs: [f], attrs: { to: A.i(FLOAT) } });
+    }
+    return f;
+  };
+  const convertedHere = (v: string) => !g.inputs.includes(v) && !g.initializers.has(v) && !g.constants.has(v) && !region.has(v);
 
   for (const n of g.nodes) {
     // Constant nodes stay as they are: float16 users get a converted copy (asHalf), float32 ones the original.
@@ -71,7 +83,8 @@ export function toFloat16(g: Graph, o: Float16Options = {}): Graph {
     }
     const keep = FLOAT32_INPUTS[n.op] ?? [];
     const inputs = n.inputs.map((v, i) => {
-      if (!isFloat(v) || keep.includes(i)) return nameOf(v);
+      if (!isFloat(v)) return nameOf(v);
+      if (keep.includes(i)) return convertedHere(v) ? asFloat32(v) : v;
       // Values computed inside this pass are float16 already; everything else (inputs, weights, the float32 region) is cast.
       return g.inputs.includes(v) || g.initializers.has(v) || g.constants.has(v) || region.has(v) ? asHalf(v) : nameOf(v);
     });
@@ -79,6 +92,8 @@ export function toFloat16(g: Graph, o: Float16Options = {}): Graph {
     if (n.op === 'Cast' && attrs.to?.kind === 'int' && attrs.to.v === FLOAT) attrs.to = A.i(FLOAT16);
     for (const [k, a] of Object.entries(attrs))
       if (a.kind === 'tensor' && a.v.dtype === 'float32') attrs[k] = A.t({ dtype: 'float16', shape: a.v.shape, data: float32ArrayToFloat16(a.v.data as Float32Array) });
+    // ConstantOfShape's default value is a float32 zero.
+    if (n.op === 'ConstantOfShape' && !attrs.value && isFloat(n.outputs[0])) attrs.value = A.t({ dtype: 'float16', shape: [1], data: new Uint16Array(1) });
     const outputs = n.outputs.map(nameOf);
     n.outputs.forEach((v, i) => {
       if (isFloat(v)) out.values.set(outputs[i], { dtype: 'float16', shape: g.info(v).shape });
@@ -86,11 +101,11 @@ export function toFloat16(g: Graph, o: Float16Options = {}): Graph {
     nodes.push({ ...n, inputs, outputs, attrs });
   }
   for (const v of renamedOutputs) nodes.push({ op: 'Cast', domain: '', name: `${v}/to_fp32`, inputs: [half(v)], outputs: [v], attrs: { to: A.i(FLOAT) } });
-  out.nodes = nodes;
 
-  // Float32 weights and constants no node reads any more.
-  const used = new Set(nodes.flatMap((n) => n.inputs));
-  for (const v of g.initializers.keys()) if (!used.has(v) && !g.outputs.includes(v)) out.initializers.delete(v);
-  for (const v of g.constants.keys()) if (!used.has(v) && !out.initializers.has(v) && !g.outputs.includes(v)) out.constants.delete(v);
+  // Float32 weights, constants and Constant nodes nothing reads any more.
+  const used = new Set([...nodes.flatMap((n) => n.inputs), ...g.outputs]);
+  out.nodes = nodes.filter((n) => n.op !== 'Constant' || n.outputs.some((v) => used.has(v)));
+  for (const v of g.initializers.keys()) if (!used.has(v)) out.initializers.delete(v);
+  for (const v of g.constants.keys()) if (!used.has(v) && !out.initializers.has(v)) out.constants.delete(v);
   return out;
 }
