@@ -3,14 +3,19 @@
 //   1. tokenizer: CLIP tokenizer files for the world's closed vocabulary (identifiers included);
 //   2. VAE: 32x32 images <-> 4x8x8 latents on rendered world images (base scenes and subjects), then the latent
 //      scaling factor (1 / std of the latents);
+//   2b. the VAE decoder alone, longer (the encoder frozen, so latents and the UNet trained on them stay valid): the
+//      joint VAE run leaves shapes and markings blurred, and the decoder is where they are lost;
 //   3. text encoder + UNet from random init, jointly, on base-world (caption, latent) pairs with the DDPM eps loss;
 //   4. save (saveSdModelFolder) and a quick alignment check: DDIM samples of base evaluation captions judged by the
 //      WorldOracle, with a PNG grid next to the model.
 // Every stage resumes: finished stages leave their result in <out>/.train/, running ones checkpoint every few
-// hundred steps (parameters + optimizer state), so rerunning the same command continues where it stopped.
+// hundred steps (parameters + optimizer state), so rerunning the same command continues where it stopped. To train
+// a finished UNet longer, move <out>/.train/text-unet.safetensors aside and rerun with a larger --unet-steps: it
+// resumes from the last checkpoint on the longer cosine schedule (the shipped model was made so: 5000 steps, then
+// extended to 7000 and to 10000).
 //
 // Options: --out DIR (models/embedded), --quick (a smoke run: a few hundred steps in all), --vae-steps N,
-// --unet-steps N, --vae-batch N, --unet-batch N, --examples N (UNet training pairs), --vae-images N, --eval N,
+// --decoder-steps N, --unet-steps N, --vae-batch N, --unet-batch N, --examples N (UNet training pairs), --vae-images N, --eval N,
 // --ckpt-every N, --log-every N, --seed N, --fresh (ignore earlier checkpoints).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -63,9 +68,10 @@ const SEED = num('seed', 0, 0);
 const RES = 32;
 const opt = {
   vaeSteps: num('vae-steps', 700, 100),
+  decoderSteps: num('decoder-steps', 3000, 100),
   vaeBatch: num('vae-batch', 32, 16),
   vaeImages: num('vae-images', 20000, 1000),
-  unetSteps: num('unet-steps', 5000, 150),
+  unetSteps: num('unet-steps', 10000, 150),
   unetBatch: num('unet-batch', 48, 16),
   examples: num('examples', 30000, 1000),
   scaleImages: num('scale-images', 4096, 512),
@@ -317,6 +323,63 @@ const vae = await timed('2-vae', async () => {
   log(`vae: latents mean ${fmt(mu)} std ${fmt(std)} over ${n / (4 * lat * lat)} images -> scaling factor ${fmt(cfg.scalingFactor)}`);
   saveWeights(vaeFile, weights, { scalingFactor: String(cfg.scalingFactor) });
   return { weights, config: cfg };
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stage 2b: the decoder alone, on the frozen encoder's posterior means (plus a little noise: the UNet's latents are
+// not exact), with L2 + 0.1 L1 (L1 keeps edges). The same images as stage 2.
+
+const decoderFile = path.join(WORK, 'vae-decoder.safetensors');
+await timed('2b-decoder', async () => {
+  if (fs.existsSync(decoderFile)) {
+    for (const [k, t] of loadWeights(decoderFile).weights) vae.weights.set(k, t);
+    log(`decoder: done earlier (${decoderFile})`);
+    return;
+  }
+  const nSubj = Math.floor(opt.vaeImages * 0.15);
+  const base = baseTrainingCaptions(opt.vaeImages - nSubj, SEED + 101).scenes;
+  const rng = new Rng(SEED + 102);
+  const subj = Array.from({ length: nSubj }, (_, i) => sampleSubjectScene(SUBJECTS[i % SUBJECTS.length], rng));
+  const images = renderScenes([...base, ...subj], RES);
+  const lat = RES / 4;
+  const L = VAE_CFG.latentChannels * lat * lat;
+  const EB = 256;
+  const means = new Float32Array(images.count * L);
+  const encS = await Session.fromGraph((() => {
+    const b = new GraphBuilder();
+    const { mean } = vaeEncode({ b, params: new WeightsSource(vae.weights) }, vae.config, b.input('x', [EB, 3, RES, RES]));
+    b.output(mean, 'mean');
+    return b.graph;
+  })());
+  for (let k = 0; k < images.count; k += EB) {
+    const idx = Array.from({ length: EB }, (_, i) => Math.min(images.count - 1, k + i));
+    const m = (await encS.run({ x: pickImages(images, idx) })).mean.data as Float32Array;
+    means.set(m.subarray(0, Math.min(EB, images.count - k) * L), k * L);
+  }
+  await encS.release();
+  const B = opt.vaeBatch;
+  const sigma = 0.1 / vae.config.scalingFactor;
+  const weights = await trainStage({
+    name: 'vae-decoder', steps: opt.decoderSteps, batch: B, lr: 1e-3, warmup: 50, weightDecay: 0,
+    init: new WeightsSource(vae.weights),
+    build: (params) => {
+      const b = new GraphBuilder();
+      const z = b.input('z', [B, VAE_CFG.latentChannels, lat, lat]);
+      const x = b.input('x', [B, 3, RES, RES]);
+      const d = op.sub(vaeDecode({ b, params }, vae.config, z), x);
+      return { graph: b, loss: b.output(op.add(op.mean(op.mul(d, d)), op.mul(op.mean(op.abs(d)), 0.1)), 'loss').name };
+    },
+    feeds: (step) => {
+      const r = new Rng(SEED * 1_000_003 + 777_000 + step);
+      const idx = Array.from({ length: B }, () => r.int(images.count));
+      const z = new Float32Array(B * L);
+      idx.forEach((k, i) => z.set(means.subarray(k * L, (k + 1) * L), i * L));
+      for (let i = 0; i < z.length; i++) z[i] += sigma * r.normal();
+      return { z: f32([B, VAE_CFG.latentChannels, lat, lat], z), x: pickImages(images, idx) };
+    },
+  });
+  saveWeights(decoderFile, weights);
+  for (const [k, t] of weights) vae.weights.set(k, t);
 });
 
 // Held-out reconstruction error (MSE in [-1,1] space, through the posterior mean).

@@ -42,7 +42,7 @@ test('quick alignment check: most samples show the caption\'s class, color and c
   await pipe.release();
   const results = new WorldOracle().judge(images, captions);
   const rate = results.filter(matchesCore).length / results.length;
-  // The full benchmark (256 captions: 0.488) is `npm run bench -- world`; 64 samples only guard against a broken
-  // model (an untrained one scores 0).
-  assert.ok(rate >= 0.3, `class/color/context alignment ${rate.toFixed(3)} on ${captions.length} captions`);
+  // The full benchmark (256 captions: 0.738) is `npm run bench -- world`; these 64 score 0.734 with the shipped
+  // weights. The bound leaves room for other CPUs' rounding and catches a broken or much worse model.
+  assert.ok(rate >= 0.6, `class/color/context alignment ${rate.toFixed(3)} on ${captions.length} captions`);
 });
