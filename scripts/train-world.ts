@@ -262,6 +262,15 @@ log(`options: ${JSON.stringify({ out: OUT, quick, ...opt })}`);
 // ---------------------------------------------------------------------------------------------------------------
 // Stage 2: VAE
 
+/** What the VAE stages train on: base scenes, and the subjects in random scenes (the VAE must reproduce markings). */
+function renderVaeImages(): ImageBatch {
+  const nSubj = Math.floor(opt.vaeImages * 0.15);
+  const base = baseTrainingCaptions(opt.vaeImages - nSubj, SEED + 101).scenes;
+  const rng = new Rng(SEED + 102);
+  const subj = Array.from({ length: nSubj }, (_, i) => sampleSubjectScene(SUBJECTS[i % SUBJECTS.length], rng));
+  return renderScenes([...base, ...subj], RES);
+}
+
 const vaeFile = path.join(WORK, 'vae.safetensors');
 const vae = await timed('2-vae', async () => {
   if (fs.existsSync(vaeFile)) {
@@ -271,11 +280,7 @@ const vae = await timed('2-vae', async () => {
   }
   // Everything renderable: base scenes, and the subjects in random scenes (the VAE must reproduce their markings).
   const t0 = performance.now();
-  const nSubj = Math.floor(opt.vaeImages * 0.15);
-  const base = baseTrainingCaptions(opt.vaeImages - nSubj, SEED + 101).scenes;
-  const rng = new Rng(SEED + 102);
-  const subj = Array.from({ length: nSubj }, (_, i) => sampleSubjectScene(SUBJECTS[i % SUBJECTS.length], rng));
-  const images = renderScenes([...base, ...subj], RES);
+  const images = renderVaeImages();
   log(`vae: rendered ${images.count} images in ${secs(t0).toFixed(1)} s`);
   const B = opt.vaeBatch;
   const lat = RES / 4;
@@ -336,11 +341,7 @@ await timed('2b-decoder', async () => {
     log(`decoder: done earlier (${decoderFile})`);
     return;
   }
-  const nSubj = Math.floor(opt.vaeImages * 0.15);
-  const base = baseTrainingCaptions(opt.vaeImages - nSubj, SEED + 101).scenes;
-  const rng = new Rng(SEED + 102);
-  const subj = Array.from({ length: nSubj }, (_, i) => sampleSubjectScene(SUBJECTS[i % SUBJECTS.length], rng));
-  const images = renderScenes([...base, ...subj], RES);
+  const images = renderVaeImages();
   const lat = RES / 4;
   const L = VAE_CFG.latentChannels * lat * lat;
   const EB = 256;
