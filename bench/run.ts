@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   'load-checkpoint': () => import('./load-checkpoint.js'),
   'sd-unet': () => import('./sd-unet.js'),
   world: () => import('./world.js'),
+  vae: () => import('./vae.js'),
   instructbooth: () => import('./instructbooth.js'),
   dreambooth: () => import('./dreambooth.js'),
 };

@@ -1,0 +1,40 @@
+// `npm run bench -- vae`: what the embedded model's VAE keeps. True renders go through encode (posterior mean) and
+// decode, and the oracle judges them as it judges samples: the base evaluation captions' class, color and context
+// (the ceiling of `bench world`), and each subject's identity check (class, color and white markings; the ceiling of
+// DreamBooth's subject check). Reference run in the same process: the oracle on the true renders themselves.
+// Last line: JSON {"alignment": round trip, "reference": true renders, "subjects": {id: [round trip, true]}}.
+//   npm run bench -- vae [--model DIR]
+import path from 'node:path';
+import { Rng } from '../src/runtime/engine/random.js';
+import { loadSdModel } from '../src/runtime/models/sd-model.js';
+import { SdPipeline } from '../src/runtime/models/sd-pipeline.js';
+import { worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';
+import { baseEvaluationCaptions, matchesCore, renderScenes, sampleSubjectScene, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
+
+const args = process.argv.slice(3);
+const i = args.indexOf('--model');
+const modelDir = path.resolve(i >= 0 ? args[i + 1] : 'models/embedded');
+const pipe = new SdPipeline(loadSdModel(modelDir), undefined, { threads: 1 });
+const roundTrip = async (images: ReturnType<typeof renderScenes>) => pipe.decode(await pipe.encode(images));
+const rate = (xs: boolean[]) => xs.filter(Boolean).length / xs.length;
+
+const { captions, scenes } = baseEvaluationCaptions(256);
+const oracle = new WorldOracle();
+const truth = renderScenes(scenes, 32);
+const core = rate(oracle.judge(await roundTrip(truth), captions).map(matchesCore));
+const coreRef = rate(oracle.judge(truth, captions).map(matchesCore));
+
+console.log(`model ${modelDir}: VAE round trip of true renders, judged by the oracle\n`);
+console.log('| images | round trip | true renders |');
+console.log('|---|---|---|');
+console.log(`| 256 base captions: class, color and context | ${core.toFixed(3)} | ${coreRef.toFixed(3)} |`);
+const subjects: Record<string, [number, number]> = {};
+for (const s of SUBJECTS) {
+  const rng = new Rng(5);
+  const images = renderScenes(Array.from({ length: 32 }, () => sampleSubjectScene(s, rng)), 32);
+  const check = worldSubjectCheck(s);
+  subjects[s.id] = [rate(check(await roundTrip(images))), rate(check(images))];
+  console.log(`| 32 of subject ${s.id}: identity check | ${subjects[s.id][0].toFixed(2)} | ${subjects[s.id][1].toFixed(2)} |`);
+}
+await pipe.release();
+console.log(`\n${JSON.stringify({ alignment: core, reference: coreRef, subjects })}`);
