@@ -2,7 +2,7 @@
 // size, so each network gets one session. Inputs are cast to the element types the models declare (fp16 exports take
 // and give float16; timesteps may be int64), outputs come back as float32.
 import type { ImageBatch } from '../engine/image.js';
-import { float16ToFloat32, float32ToFloat16 } from '../engine/half.js';
+import { float16ArrayToFloat32, float32ArrayToFloat16 } from '../engine/half.js';
 import type { Rng } from '../engine/random.js';
 import { SessionPool } from '../engine/session-pool.js';
 import { Session, type SessionOptions } from '../engine/session.js';
@@ -90,10 +90,12 @@ export class OnnxExportPipeline extends TextToImagePipeline {
 /** `t` as ONNX element type `type` ('float16', 'int64', ...): the casts an export's inputs need. */
 function castTo(t: HostTensor, type: string): HostTensor {
   if (type === t.dtype) return t;
-  const src = t.dtype === 'float16' ? Float32Array.from(t.data as Uint16Array, float16ToFloat32) : Array.from(t.data as ArrayLike<number | bigint>, Number);
+  // Integers go through float64, exact to 2^53 (token ids, timesteps).
+  const src = t.dtype === 'float16' ? float16ArrayToFloat32(t.data as Uint16Array) : Float64Array.from(t.data as ArrayLike<number | bigint>, Number);
+  const f32 = () => (src instanceof Float32Array ? src : Float32Array.from(src));
   switch (type) {
-    case 'float32': return tensor('float32', t.shape, Float32Array.from(src));
-    case 'float16': return tensor('float16', t.shape, Uint16Array.from(src, float32ToFloat16));
+    case 'float32': return tensor('float32', t.shape, f32());
+    case 'float16': return tensor('float16', t.shape, float32ArrayToFloat16(f32()));
     case 'int64': return tensor('int64', t.shape, BigInt64Array.from(src, (v) => BigInt(Math.round(v))));
     case 'int32': return tensor('int32', t.shape, Int32Array.from(src, Math.round));
     default: throw new Error(`cannot feed ${t.dtype} to an input of type ${type}`);
