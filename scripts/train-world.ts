@@ -12,7 +12,7 @@
 // hundred steps (parameters + optimizer state), so rerunning the same command continues where it stopped. To train
 // a finished UNet longer, move <out>/.train/text-unet.safetensors aside and rerun with a larger --unet-steps: it
 // resumes from the last checkpoint on the longer cosine schedule (the shipped model was made so: 5000 steps, then
-// extended to 7000 and to 10000).
+// extended to 7000, 10000 and 14000).
 //
 // Options: --out DIR (models/embedded), --quick (a smoke run: a few hundred steps in all), --vae-steps N,
 // --decoder-steps N, --unet-steps N, --vae-batch N, --unet-batch N, --examples N (UNet training pairs), --vae-images N, --eval N,
@@ -71,7 +71,7 @@ const opt = {
   decoderSteps: num('decoder-steps', 3000, 100),
   vaeBatch: num('vae-batch', 32, 16),
   vaeImages: num('vae-images', 20000, 1000),
-  unetSteps: num('unet-steps', 10000, 150),
+  unetSteps: num('unet-steps', 14000, 150),
   unetBatch: num('unet-batch', 48, 16),
   examples: num('examples', 30000, 1000),
   scaleImages: num('scale-images', 4096, 512),
