@@ -31,7 +31,7 @@ const flag = (name: string) => {
 const subjectIds = (flag('subjects') ?? 'checkered-square,dotted-heart,triangle-plushie').split(',');
 const epochs = Number(flag('epochs') ?? R.ddpo.epochs);
 // Overrides for tuning runs (the defaults are the recipe's).
-const ddpoSettings = { ...R.ddpo, lr: Number(flag('ddpo-lr') ?? R.ddpo.lr), klWeight: Number(flag('kl') ?? 0) };
+const ddpoSettings = { ...R.ddpo, lr: Number(flag('ddpo-lr') ?? R.ddpo.lr), klWeight: Number(flag('kl') ?? R.ddpo.klWeight) };
 const dreamboothSettings = { ...R.dreambooth, steps: Number(flag('db-steps') ?? R.dreambooth.steps), lr: Number(flag('db-lr') ?? R.dreambooth.lr) };
 const ablation = !args.includes('--no-ablation');
 const outDir = path.resolve(flag('out') ?? 'output/bench-instructbooth');

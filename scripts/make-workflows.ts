@@ -19,6 +19,7 @@ const CLASS_IMAGES = { count: R.classImages.count };
 const DDPO = {
   epochs: R.ddpo.epochs, samples_per_epoch: R.ddpo.samplesPerEpoch, sample_batch: R.ddpo.sampleBatch, steps: R.ddpo.steps, train_batch: R.ddpo.trainBatch,
   learning_rate: R.ddpo.lr, grad_accumulation: R.ddpo.gradAccumulation, timestep_fraction: R.ddpo.timestepFraction, clip_range: R.ddpo.clipRange, lora_rank: R.ddpo.loraRank,
+  prompt_sampling: R.ddpo.promptSampling, stat_buffer: R.ddpo.perPromptStats.bufferSize, stat_min_count: R.ddpo.perPromptStats.minCount, kl_weight: R.ddpo.klWeight,
 };
 
 const link = (id: string, slot = 0) => [id, slot] as [string, number];

@@ -40,6 +40,10 @@ export const DDPOUpdate = defineNode({
     prompts: { type: 'PROMPTS', link: true, tooltip: 'From PromptTemplate: activities, identifier, and the with/without-identifier ratio.' },
     epochs: { type: 'INT', default: 100, min: 0, max: 100000 },
     samples_per_epoch: { type: 'INT', default: 32, min: 1, max: 4096 },
+    prompt_sampling: {
+      type: 'COMBO', optional: true, options: ['uniform', 'round-robin'], default: 'uniform',
+      tooltip: 'How an epoch draws its prompts: uniform draws (ddpo-pytorch), or in turn, so each prompt gets its share every epoch (per-prompt advantages from the first epoch when samples_per_epoch is a multiple of the prompts).',
+    },
     sample_batch: { type: 'INT', default: 8, min: 1, max: 256 },
     steps: { type: 'INT', default: 20, min: 2, max: 1000, tooltip: 'DDIM steps when sampling (the policy\'s length).' },
     guidance: { type: 'FLOAT', default: 5, min: 1, max: 30, step: 0.5 },
@@ -77,7 +81,7 @@ export const DDPOUpdate = defineNode({
     const epochs = Number(inputs.epochs ?? 100);
     const n = (k: string, d: number) => Number(inputs[k] ?? d);
     const r = await trainDdpo(model.model, {
-      prompts: pool, reward: scorer, epochs,
+      prompts: pool, reward: scorer, epochs, promptSampling: String(inputs.prompt_sampling ?? 'uniform') as 'uniform' | 'round-robin',
       samplesPerEpoch: n('samples_per_epoch', 32), sampleBatch: n('sample_batch', 8), steps: n('steps', 20), guidance: n('guidance', 5),
       trainBatch: n('train_batch', 4), gradAccumulation: n('grad_accumulation', 0) || undefined, innerEpochs: n('inner_epochs', 1),
       timestepFraction: n('timestep_fraction', 1), clipRange: n('clip_range', 1e-4), advantageClip: n('advantage_clip', 5),

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { concatImages } from '../../src/runtime/engine/image.js';
 import { Rng } from '../../src/runtime/engine/random.js';
 import { TYPICAL_DEGRADATION, degrade } from '../../src/runtime/world/degrade.js';
+import { ACTIVITY_PARTIAL_CREDIT, activityCredit, alignment } from '../../src/runtime/world/oracle/alignment.js';
 import { WorldOracle } from '../../src/runtime/world/oracle/oracle.js';
 import { readScenes } from '../../src/runtime/world/oracle/read-scene.js';
 import { renderScenes } from '../../src/runtime/world/render.js';
@@ -63,6 +64,25 @@ test('alignment: the fraction of claims that hold, and whether all do', async ()
   assert.deepEqual(await oracle.score(two, ['a blue ring', 'a blue ring']), [1, 0.5]);
   assert.deepEqual(await oracle.score(two, ['a blue cross']), [0.5, 1]);
   await assert.rejects(oracle.score(two, ['a', 'b', 'c']), /2 images need 2 prompts/);
+});
+
+test('an unmet activity earns partial credit graded by how far the image goes toward it; matches stays exact', () => {
+  const [plain] = readScenes(renderScenes([scene({ objectClass: 'square', color: 'blue' })]));
+  const [wide] = readScenes(renderScenes([scene({ objectClass: 'square', color: 'blue', activity: 'stretched-wide' })]));
+  // A square as drawn is no step toward tall; the stretched one is all the way to wide (and matches).
+  assert.equal(activityCredit(wide, 'stretched-tall'), 0);
+  assert.ok(activityCredit(plain, 'stretched-wide') < 0.1 * ACTIVITY_PARTIAL_CREDIT, `${activityCredit(plain, 'stretched-wide')}`);
+  assert.deepEqual([alignment(wide, 'a blue square stretched wide').score, alignment(wide, 'a blue square stretched wide').matches], [1, true]);
+  // Halfway: half the credit; an accessory's contrast at half its threshold: half the credit; twins: nothing.
+  const halfWide = { ...wide, activity: 'none' as const, detail: { ...wide.detail!, bodies: [{ ...wide.detail!.bodies[0], stretch: 1.25 }] } };
+  assert.ok(Math.abs(activityCredit(halfWide, 'stretched-wide') - ACTIVITY_PARTIAL_CREDIT / 2) < 1e-9);
+  const r = alignment(halfWide, 'a blue square stretched wide');
+  assert.equal(r.matches, false);
+  assert.ok(Math.abs(r.score - (2 + ACTIVITY_PARTIAL_CREDIT / 2) / 3) < 1e-9, `${r.score}`);
+  const faintCage = { ...plain, evidence: { ...plain.evidence!, cage: 0.15 } };
+  assert.ok(Math.abs(activityCredit(faintCage, 'cage') - ACTIVITY_PARTIAL_CREDIT / 2) < 1e-9);
+  assert.equal(activityCredit(faintCage, 'twin'), 0);
+  assert.equal(activityCredit({ ...plain, found: false }, 'cage'), 0);
 });
 
 test('an empty or unreadable image scores only what it can: nothing is found', async () => {
