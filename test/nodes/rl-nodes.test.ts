@@ -64,6 +64,11 @@ test('DDPOUpdate trains a LoRA with live reward metrics and a reward curve; a re
   const again = await DDPOUpdate.run(inputs, ctx2);
   assert.ok(ctx2.calls.logs.some((l) => /resumed from the checkpoint after epoch 2/.test(l.message)));
   for (const [k, t] of m.lora!.weights) assert.deepEqual((again.outputs[0] as ModelHandle).lora!.weights.get(k)!.data, t.data);
+  // prompt_sampling reaches the trainer: prompts drawn in turn are another run, which does not resume this one.
+  const ctx3 = fakeContext(folders);
+  await DDPOUpdate.run({ ...inputs, prompt_sampling: 'round-robin' }, ctx3);
+  assert.equal(ctx3.calls.metrics.length, 2);
+  assert.ok(!ctx3.calls.logs.some((l) => /resumed/.test(l.message)));
 });
 
 test('Evaluate writes a table with text and subject fidelity', async () => {
