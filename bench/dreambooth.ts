@@ -6,12 +6,14 @@
 //      images, same seeds), trained with and without the prior loss;
 //   3. the rare subject (the triangle plushie, "a phr triangle plushie"): fidelity with and without the description
 //      in the instance prompt (the paper's Table 3 in miniature).
+// Subject fidelity is also judged by the oracle's exact identity check (on more samples of the same prompt and seeds).
 // Last line: JSON.
 import path from 'node:path';
 import type { ImageBatch } from '../src/runtime/engine/image.js';
 import { loadSdModel, type SdModel } from '../src/runtime/models/sd-model.js';
 import { SdPipeline } from '../src/runtime/models/sd-pipeline.js';
 import { cosine, meanPairwiseCosine, selfSimilarity } from '../src/runtime/rewards/metrics.js';
+import { worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';
 import { TinyClipJudge } from '../src/runtime/rewards/tiny-clip-judge.js';
 import { trainDreamBooth } from '../src/runtime/training/dreambooth.js';
 import { WORLD_RECIPE as R } from '../src/runtime/world/recipe.js';
@@ -22,10 +24,10 @@ const log = (m: string) => console.error(`[${((performance.now() - t0) / 1000).t
 const base = loadSdModel(path.resolve('models/embedded'));
 const clip = TinyClipJudge.load(path.resolve('models/embedded/judge'));
 const N = 16;
-const sample = async (m: SdModel, prompt: string, seed0 = 0): Promise<ImageBatch> => {
+const sample = async (m: SdModel, prompt: string, seed0 = 0, n = N): Promise<ImageBatch> => {
   const pipe = new SdPipeline(m);
   try {
-    return (await pipe.sample({ prompts: Array(N).fill(prompt), seeds: Array.from({ length: N }, (_, i) => seed0 + i), steps: R.evaluation.steps, guidance: R.evaluation.guidance, scheduler: 'ddim' })).images;
+    return (await pipe.sample({ prompts: Array(n).fill(prompt), seeds: Array.from({ length: n }, (_, i) => seed0 + i), steps: R.evaluation.steps, guidance: R.evaluation.guidance, scheduler: 'ddim' })).images;
   } finally {
     await pipe.release();
   }
@@ -46,6 +48,13 @@ async function dreambooth(subjectId: string, o: { prior: boolean; description?: 
   return { ...base, unet: { ...base.unet, weights: r.unetWeights! } };
 }
 const fidelity = async (m: SdModel, prompt: string, refs: Float32Array[]) => meanPairwiseCosine(await clip.embed(await sample(m, prompt, 500)), refs);
+/** The oracle's exact identity check (class, color, markings): the fraction of samples that pass (the subject's own
+ * images pass it all), over the fidelity's samples and more of the same seed run (a 0/1 check needs more images). */
+const IDENTITY_N = 48;
+const identityPass = async (m: SdModel, subjectId: string, prompt: string) => {
+  const passed = worldSubjectCheck(subjectId)(await sample(m, prompt, 500, IDENTITY_N));
+  return passed.filter(Boolean).length / passed.length;
+};
 
 // 1 and 2: the recipe's subject.
 const subj = SUBJECTS.find((s) => s.id === R.subject.id)!;
@@ -55,6 +64,8 @@ const refSelf = selfSimilarity(refs);
 const withPrior = await dreambooth(subj.id, { prior: true });
 const noPrior = await dreambooth(subj.id, { prior: false });
 const fid = { base: await fidelity(base, ps.instancePrompt, refs), dreambooth: await fidelity(withPrior, ps.instancePrompt, refs), dreamboothNoPrior: await fidelity(noPrior, ps.instancePrompt, refs) };
+const refPassed = worldSubjectCheck(subj.id)(subjectReferences(subj).images);
+const check = { base: await identityPass(base, subj.id, ps.instancePrompt), dreambooth: await identityPass(withPrior, subj.id, ps.instancePrompt), references: refPassed.filter(Boolean).length / refPassed.length };
 const baseClass = await clip.embed(await sample(base, ps.classPrompt, 900));
 const drift = async (m: SdModel) => {
   const e = await clip.embed(await sample(m, ps.classPrompt, 900));
@@ -79,9 +90,12 @@ const f = (x: number) => x.toFixed(3);
 console.log(`\nDreamBooth on the embedded world (${R.dreambooth.steps} steps, lr ${R.dreambooth.lr}, batch ${R.dreambooth.batchSize}; ${N} samples per prompt); ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
 console.log(`Subject fidelity of "${ps.instancePrompt}" (tiny-CLIP cosine to the ${subj.id} images; their own mutual cosine ${f(refSelf)}):`);
 console.log(`| base | DreamBooth | DreamBooth without prior loss | DreamBooth / references |\n|---|---|---|---|\n| ${f(fid.base)} | ${f(fid.dreambooth)} | ${f(fid.dreamboothNoPrior)} | ${f(fid.dreambooth / refSelf)} |\n`);
+console.log(`The oracle's identity check (class, color and white markings) on ${IDENTITY_N} samples of the same prompt and seeds, fraction passing:`);
+console.log(`| base | DreamBooth | the subject's images | DreamBooth / references |\n|---|---|---|---|\n| ${f(check.base)} | ${f(check.dreambooth)} | ${f(check.references)} | ${f(check.dreambooth / check.references)} |\n`);
 console.log(`Prior preservation: drift of "${ps.classPrompt}" samples from the base model's (1 - cosine, same seeds):`);
 console.log(`| with prior loss | without |\n|---|---|\n| ${f(prior.withPrior)} | ${f(prior.withoutPrior)} |\n`);
 console.log(`Rare subject (${rare.id}): fidelity with and without the description "${rp.description}" (references' own ${f(rareFid.referenceSelfSimilarity)}):`);
 console.log(`| "${rp.instancePrompt}" | "a ${rare.identifier} ${rare.classNoun}" |\n|---|---|\n| ${f(rareFid.withDescription)} | ${f(rareFid.withoutDescription)} |\n`);
 console.log(JSON.stringify({ referenceSelfSimilarity: Number(f(refSelf)), fidelity: Object.fromEntries(Object.entries(fid).map(([k, v]) => [k, Number(f(v))])), ratio: Number(f(fid.dreambooth / refSelf)),
+  identityCheck: Object.fromEntries(Object.entries(check).map(([k, v]) => [k, Number(f(v))])),
   priorDrift: { withPrior: Number(f(prior.withPrior)), withoutPrior: Number(f(prior.withoutPrior)) }, rare: Object.fromEntries(Object.entries(rareFid).map(([k, v]) => [k, Number(f(v))])) }));
