@@ -5,6 +5,9 @@
 // images that show everything the prompt asks); subject fidelity: the tiny CLIP's image-embedding cosine to the
 // subject's images (DINO's role), and the oracle's exact subject check. Then the paper's Figure 8 ablation: RL on
 // identifier-only prompts against the mix, epochs to reach a reward on the identifier prompts.
+// A reference row scores the world's own renders of the subject doing each prompt's activity (its reference scenes,
+// activity added): what a perfect model would get. It calibrates the DINO stand-in, which, like DINO in the paper's
+// Appendix C, scores a subject lower when it does something than when it is copied as it was.
 // Last line: JSON {"base":{"text","subject"},"dreambooth":{...},"instructbooth":{...},"instructbooth_unseen":{...},
 // "dreambooth_unseen":{...}, ...}.
 //   npm run bench -- instructbooth [--subjects checkered-square,dotted-heart] [--epochs N] [--no-ablation]
@@ -21,7 +24,8 @@ import { TinyClipJudge } from '../src/runtime/rewards/tiny-clip-judge.js';
 import { trainDdpo, type EpochStats } from '../src/runtime/training/ddpo.js';
 import { trainDreamBooth } from '../src/runtime/training/dreambooth.js';
 import { WORLD_RECIPE as R } from '../src/runtime/world/recipe.js';
-import { subjectPrompts, subjectReferences, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
+import { Rng } from '../src/runtime/engine/random.js';
+import { parsePrompt, renderScenes, sampleSubjectScene, subjectPrompts, subjectReferences, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
 
 const args = process.argv.slice(3);
 const flag = (name: string) => {
@@ -46,15 +50,21 @@ const oracle = new WorldOracle();
 const oracleAlignment = { score: async (images: ImageBatch, prompts: string[]) => oracle.judge(images, prompts).map((r) => (r.matches ? 1 : 0)) };
 const clip = TinyClipJudge.load(path.resolve('models/embedded/judge'));
 
-async function evaluateModel(model: SdModel, lora: LoraWeights | undefined, subject: (typeof SUBJECTS)[number], which: 'seen' | 'unseen'): Promise<EvaluationReport> {
-  const pipe = new SdPipeline(model, lora);
+type Generate = (prompts: string[], seeds: number[]) => Promise<ImageBatch>;
+
+/** A model's images, or (model undefined) the world's renders of the subject doing what each prompt says. */
+async function evaluateModel(model: SdModel | undefined, lora: LoraWeights | undefined, subject: (typeof SUBJECTS)[number], which: 'seen' | 'unseen'): Promise<EvaluationReport> {
+  const pipe = model && new SdPipeline(model, lora);
+  const generate: Generate = pipe
+    ? async (p, seeds) => (await pipe.sample({ prompts: p, seeds, steps: R.evaluation.steps, guidance: R.evaluation.guidance, scheduler: 'ddim' })).images
+    : async (p, seeds) => renderScenes(p.map((prompt, i) => subjectDoing(subject, prompt, seeds[i])));
   const ps = subjectPrompts(subject);
   // Unseen: the activities RL never trains on (contexts, companions, colors are in the world set, not here).
   const prompts = worldPrompts({ identifier: ps.identifier, classNoun: ps.classNoun, description: ps.description, subjectId: subject.id }, which === 'seen' ? 'seen' : 'unseen')
     .filter((p) => p.kind === (which === 'seen' ? 'seen-activity' : 'unseen-activity'));
   try {
     return await evaluate({
-      generate: async (p, seeds) => (await pipe.sample({ prompts: p, seeds, steps: R.evaluation.steps, guidance: R.evaluation.guidance, scheduler: 'ddim' })).images,
+      generate,
       promptSet: { name: `world-${which}-activities`, prompts },
       imagesPerPrompt: R.evaluation.imagesPerPrompt,
       seed: R.evaluation.seed,
@@ -65,8 +75,17 @@ async function evaluateModel(model: SdModel, lora: LoraWeights | undefined, subj
       subjectCheck: worldSubjectCheck(subject),
     });
   } finally {
-    await pipe.release();
+    await pipe?.release();
   }
+}
+
+/** The subject as its reference images show it (large, alone, in one of its reference contexts), doing the prompt's
+ * activity (twins small, as the world draws them: two large copies do not fit). */
+function subjectDoing(subject: (typeof SUBJECTS)[number], prompt: string, seed: number) {
+  const activity = parsePrompt(prompt).requirements.find((q) => q.attribute === 'activity')?.value;
+  if (!activity) throw new Error(`no activity in ${JSON.stringify(prompt)}`);
+  const context = subject.referenceContexts[seed % subject.referenceContexts.length];
+  return sampleSubjectScene(subject, new Rng(seed), { activity, context, size: activity === 'twin' ? 'small' : 'large', companion: 'none' });
 }
 
 interface Row { text: number; subject: number; subjectMatch: number }
@@ -107,6 +126,8 @@ for (const id of subjectIds) {
   if (!subject) throw new Error(`unknown subject ${id}; the world has ${SUBJECTS.map((s) => s.id).join(', ')}`);
   push('base', await evaluateModel(base, undefined, subject, 'seen'));
   push('base_unseen', await evaluateModel(base, undefined, subject, 'unseen'));
+  push('rendered', await evaluateModel(undefined, undefined, subject, 'seen'));
+  push('rendered_unseen', await evaluateModel(undefined, undefined, subject, 'unseen'));
   const db = await dreambooth(subject);
   push('dreambooth', await evaluateModel(db, undefined, subject, 'seen'));
   push('dreambooth_unseen', await evaluateModel(db, undefined, subject, 'unseen'));
@@ -132,7 +153,7 @@ console.log(`\nInstructBooth on the embedded world: ${subjectIds.length} subject
   `DDPO ${epochs} epochs x ${R.ddpo.samplesPerEpoch} samples; ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
 console.log('| method | text fidelity, seen activities (oracle) | text fidelity, unseen activities | subject fidelity (tiny-CLIP cosine, seen) | subject check (oracle, seen) |');
 console.log('|---|---|---|---|---|');
-for (const [name, k] of [['Base model', 'base'], ['DreamBooth', 'dreambooth'], ['InstructBooth', 'instructbooth']] as const)
+for (const [name, k] of [['Base model', 'base'], ['DreamBooth', 'dreambooth'], ['InstructBooth', 'instructbooth'], ['(the subject rendered doing it)', 'rendered']] as const)
   console.log(`| ${name} | ${fmt(summary[k].text)} | ${fmt(summary[`${k}_unseen`].text)} | ${fmt(summary[k].subject)} | ${fmt(summary[k].subjectMatch)} |`);
 
 // Figure 8: the reward on identifier prompts per epoch, mixed against identifier-only.
@@ -157,7 +178,7 @@ if (ablation) {
 }
 await clip.release();
 const json = {
-  ...Object.fromEntries(['base', 'dreambooth', 'instructbooth', 'instructbooth_unseen', 'dreambooth_unseen', 'base_unseen'].map((k) => [k, { text: Number(fmt(summary[k].text)), subject: Number(fmt(summary[k].subject)), subjectCheck: Number(fmt(summary[k].subjectMatch)) }])),
+  ...Object.fromEntries(['base', 'dreambooth', 'instructbooth', 'instructbooth_unseen', 'dreambooth_unseen', 'base_unseen', 'rendered', 'rendered_unseen'].map((k) => [k, { text: Number(fmt(summary[k].text)), subject: Number(fmt(summary[k].subject)), subjectCheck: Number(fmt(summary[k].subjectMatch)) }])),
   subjects: subjectIds, epochs, ...fig8,
 };
 fs.writeFileSync(path.join(outDir, 'result.json'), `${JSON.stringify(json, null, 2)}\n`);
