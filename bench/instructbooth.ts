@@ -11,7 +11,7 @@
 // Last line: JSON {"base":{"text","subject"},"dreambooth":{...},"instructbooth":{...},"instructbooth_unseen":{...},
 // "dreambooth_unseen":{...}, ...}.
 //   npm run bench -- instructbooth [--subjects checkered-square,dotted-heart] [--epochs N] [--no-ablation]
-//     [--ddpo-lr X] [--kl W] [--db-steps N] [--db-lr X] [--out DIR]
+//     [--ddpo-lr X] [--kl W] [--samples N] [--db-steps N] [--db-lr X] [--out DIR]
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ImageBatch } from '../src/runtime/engine/image.js';
@@ -25,7 +25,7 @@ import { trainDdpo, type EpochStats } from '../src/runtime/training/ddpo.js';
 import { trainDreamBooth } from '../src/runtime/training/dreambooth.js';
 import { WORLD_RECIPE as R } from '../src/runtime/world/recipe.js';
 import { Rng } from '../src/runtime/engine/random.js';
-import { parsePrompt, renderScenes, sampleSubjectScene, subjectPrompts, subjectReferences, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
+import { parsePrompt, renderScenes, SEEN_ACTIVITIES, sampleSubjectScene, subjectPrompts, subjectReferences, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
 
 const args = process.argv.slice(3);
 const flag = (name: string) => {
@@ -35,7 +35,14 @@ const flag = (name: string) => {
 const subjectIds = (flag('subjects') ?? 'checkered-square,dotted-heart,triangle-plushie').split(',');
 const epochs = Number(flag('epochs') ?? R.ddpo.epochs);
 // Overrides for tuning runs (the defaults are the recipe's).
-const ddpoSettings = { ...R.ddpo, lr: Number(flag('ddpo-lr') ?? R.ddpo.lr), klWeight: Number(flag('kl') ?? R.ddpo.klWeight) };
+// --samples N: samples an epoch; round-robin gives each of the mix's prompts (5 seen activities, with and without the
+// identifier) N/10, and the per-prompt statistics then use those.
+const samples = flag('samples') === undefined ? undefined : Number(flag('samples'));
+const perPrompt = samples === undefined ? undefined : samples / (2 * SEEN_ACTIVITIES.length);
+const ddpoSettings = {
+  ...R.ddpo, lr: Number(flag('ddpo-lr') ?? R.ddpo.lr), klWeight: Number(flag('kl') ?? R.ddpo.klWeight),
+  ...(samples === undefined ? {} : { samplesPerEpoch: samples, perPromptStats: { bufferSize: perPrompt!, minCount: perPrompt! } }),
+};
 const dreamboothSettings = { ...R.dreambooth, steps: Number(flag('db-steps') ?? R.dreambooth.steps), lr: Number(flag('db-lr') ?? R.dreambooth.lr) };
 const ablation = !args.includes('--no-ablation');
 const outDir = path.resolve(flag('out') ?? 'output/bench-instructbooth');
@@ -150,7 +157,7 @@ const avg = (rows: Row[]) => ({
 const summary = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, avg(v)]));
 const fmt = (x: number) => x.toFixed(3);
 console.log(`\nInstructBooth on the embedded world: ${subjectIds.length} subjects (${subjectIds.join(', ')}), ${R.evaluation.imagesPerPrompt} images per prompt, ` +
-  `DDPO ${epochs} epochs x ${R.ddpo.samplesPerEpoch} samples; ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
+  `DDPO ${epochs} epochs x ${ddpoSettings.samplesPerEpoch} samples; ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
 console.log('| method | text fidelity, seen activities (oracle) | text fidelity, unseen activities | subject fidelity (tiny-CLIP cosine, seen) | subject check (oracle, seen) |');
 console.log('|---|---|---|---|---|');
 for (const [name, k] of [['Base model', 'base'], ['DreamBooth', 'dreambooth'], ['InstructBooth', 'instructbooth'], ['(the subject rendered doing it)', 'rendered']] as const)
