@@ -98,7 +98,17 @@ function subjectDoing(subject: (typeof SUBJECTS)[number], prompt: string, seed: 
 interface Row { text: number; subject: number; subjectMatch: number }
 const rowOf = (r: EvaluationReport): Row => ({ text: r.summary.oracle, subject: r.summary.subject, subjectMatch: r.summary.subjectMatch });
 const results: Record<string, Row[]> = {};
-const push = (k: string, r: EvaluationReport) => (results[k] ??= []).push(rowOf(r));
+/** Text fidelity per activity and method, one value per subject: which activities RL teaches, and which it carries
+ * over to (or costs) among the unseen ones. */
+const byActivity: Record<string, Record<string, number[]>> = {};
+const push = (k: string, r: EvaluationReport) => {
+  (results[k] ??= []).push(rowOf(r));
+  const method = k.replace(/_unseen$/, '');
+  for (const row of r.rows) {
+    const activity = parsePrompt(row.prompt).requirements.find((q) => q.attribute === 'activity')?.value ?? 'none';
+    ((byActivity[method] ??= {})[activity] ??= []).push(row.scores.oracle);
+  }
+};
 const curves: Record<string, EpochStats[]> = {};
 
 async function dreambooth(subject: (typeof SUBJECTS)[number]): Promise<SdModel> {
@@ -163,6 +173,15 @@ console.log('|---|---|---|---|---|');
 for (const [name, k] of [['Base model', 'base'], ['DreamBooth', 'dreambooth'], ['InstructBooth', 'instructbooth'], ['(the subject rendered doing it)', 'rendered']] as const)
   console.log(`| ${name} | ${fmt(summary[k].text)} | ${fmt(summary[`${k}_unseen`].text)} | ${fmt(summary[k].subject)} | ${fmt(summary[k].subjectMatch)} |`);
 
+const methods = ['base', 'dreambooth', 'instructbooth'] as const;
+const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+console.log(`\nText fidelity per activity (mean over the subjects; * unseen)\n| activity | ${methods.join(' | ')} | InstructBooth - DreamBooth |\n|---|---|---|---|---|`);
+for (const activity of Object.keys(byActivity.instructbooth ?? {})) {
+  const v = methods.map((m) => mean(byActivity[m][activity]));
+  const seen = (SEEN_ACTIVITIES as readonly string[]).includes(activity);
+  console.log(`| ${activity}${seen ? '' : ' *'} | ${v.map(fmt).join(' | ')} | ${v[2] - v[1] >= 0 ? '+' : ''}${fmt(v[2] - v[1])} |`);
+}
+
 // Figure 8: the reward on identifier prompts per epoch, mixed against identifier-only.
 let fig8: Record<string, unknown> = {};
 if (ablation) {
@@ -187,6 +206,7 @@ await clip.release();
 const json = {
   ...Object.fromEntries(['base', 'dreambooth', 'instructbooth', 'instructbooth_unseen', 'dreambooth_unseen', 'base_unseen', 'rendered', 'rendered_unseen'].map((k) => [k, { text: Number(fmt(summary[k].text)), subject: Number(fmt(summary[k].subject)), subjectCheck: Number(fmt(summary[k].subjectMatch)) }])),
   subjects: subjectIds, epochs, ...fig8,
+  byActivity: Object.fromEntries(methods.map((m) => [m, Object.fromEntries(Object.entries(byActivity[m] ?? {}).map(([a, v]) => [a, Number(fmt(mean(v)))]))])),
 };
 fs.writeFileSync(path.join(outDir, 'result.json'), `${JSON.stringify(json, null, 2)}\n`);
 console.log(JSON.stringify(json));

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { lineChartImage } from '../runtime/engine/line-chart.js';
 import { defineNode } from '../runtime/graph/node-api.js';
 import { removeIdentifier } from '../runtime/rewards/metrics.js';
-import { trainDdpo } from '../runtime/training/ddpo.js';
+import { LORA_TARGET_SETS, type LoraTargetSet, trainDdpo } from '../runtime/training/ddpo.js';
 import { bakeLora } from './common/bake-lora.js';
 import { asModel, derive } from './common/model.js';
 import { asReward } from './common/reward.js';
@@ -63,6 +63,11 @@ export const DDPOUpdate = defineNode({
     kl_weight: { type: 'FLOAT', optional: true, default: 0, min: 0, max: 10, step: 0.001, tooltip: 'DPOK-style regularizer to the starting model (0: off).' },
     seed: { type: 'INT', default: 0, min: 0, max: 2 ** 53 - 1 },
     checkpoint_every: { type: 'INT', optional: true, default: 1, min: 1, max: 10000, tooltip: 'Epochs between checkpoints.' },
+    // Last, so that widget values saved before it existed keep their places.
+    lora_targets: {
+      type: 'COMBO', optional: true, options: Object.keys(LORA_TARGET_SETS), default: 'attention',
+      tooltip: 'The UNet layers the adapter covers: every attention projection (diffusers\' DDPO), or only cross-attention, where the prompt enters.',
+    },
   },
   outputs: [
     { name: 'MODEL', type: 'MODEL' },
@@ -87,7 +92,7 @@ export const DDPOUpdate = defineNode({
       timestepFraction: n('timestep_fraction', 1), clipRange: n('clip_range', 1e-4), advantageClip: n('advantage_clip', 5),
       perPromptStats: inputs.per_prompt_stats === false ? false : { bufferSize: n('stat_buffer', 32), minCount: n('stat_min_count', 16) },
       lr: n('learning_rate', 3e-4), weightDecay: n('weight_decay', 1e-4), maxGradNorm: n('max_grad_norm', 1), loraRank: n('lora_rank', 4),
-      loraAlpha: n('lora_rank', 4), klWeight: n('kl_weight', 0), seed: n('seed', 0),
+      loraAlpha: n('lora_rank', 4), loraTargets: String(inputs.lora_targets ?? 'attention') as LoraTargetSet, klWeight: n('kl_weight', 0), seed: n('seed', 0),
       checkpointEvery: n('checkpoint_every', 1), checkpointDir: path.join(ctx.folders.output, 'training', `ddpo-${reward.name}`),
       signal: ctx.signal, sessionOptions: model.sessionOptions,
       onProgress: (done, total, phase) => ctx.progress(done, total, phase === 'sample' ? 'sampling' : 'training'),

@@ -69,6 +69,12 @@ test('DDPOUpdate trains a LoRA with live reward metrics and a reward curve; a re
   await DDPOUpdate.run({ ...inputs, prompt_sampling: 'round-robin' }, ctx3);
   assert.equal(ctx3.calls.metrics.length, 2);
   assert.ok(!ctx3.calls.logs.some((l) => /resumed/.test(l.message)));
+  // lora_targets reaches it too: a cross-attention adapter is another run, with adapters on attn2 layers only.
+  const ctx4 = fakeContext(folders);
+  const cross = await DDPOUpdate.run({ ...inputs, epochs: 1, lora_targets: 'cross-attention' }, ctx4);
+  const names = [...(cross.outputs[0] as ModelHandle).lora!.weights.keys()];
+  assert.ok(names.length > 0 && names.length < m.lora!.weights.size && names.every((n) => n.includes('.attn2.')), names.join(', '));
+  assert.ok(!ctx4.calls.logs.some((l) => /resumed/.test(l.message)));
 });
 
 test('Evaluate writes a table with text and subject fidelity', async () => {

@@ -170,3 +170,16 @@ test('the KL reference is the starting model, initial adapter included: zero KL 
   assert.ok(second.history[0].kl! < 1e-10, `continued adapter: kl ${second.history[0].kl}`);
   assert.ok(second.history[1].kl! > 1e-8, `after an update: kl ${second.history[1].kl}`);
 });
+
+test('lora_targets cross-attention: the adapter covers every attn2 projection and nothing else, and it trains', async () => {
+  const r = await trainDdpo(model, {
+    prompts: ['a cat'], reward: brighter, epochs: 1, samplesPerEpoch: 2, sampleBatch: 2, steps: 2, guidance: 3, trainBatch: 2,
+    lr: 0.05, seed: 3, loraTargets: 'cross-attention', sessionOptions: ONE_THREAD,
+  });
+  const layers = new Set([...r.lora.weights.keys()].map((n) => n.replace(/\.lora_(up|down)\.weight$/, '')));
+  const all = new Set([...model.unet.weights.keys()].map((n) => n.replace(/\.weight$/, '')).filter((n) => LORA_TARGETS.test(n)));
+  assert.deepEqual([...layers].sort(), [...all].filter((n) => n.includes('.attn2.')).sort());
+  assert.ok(layers.size > 0 && layers.size < all.size);
+  assert.ok([...r.lora.weights].some(([n, t]) => n.endsWith('lora_up.weight') && (t.data as Float32Array).some((v) => v !== 0)), 'the adapter trained');
+  await assert.rejects(trainDdpo(model, { prompts: ['a cat'], reward: brighter, epochs: 1, loraTargets: 'convs' as never }), /loraTargets 'convs' \(attention, cross-attention\)/);
+});

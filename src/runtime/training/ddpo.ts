@@ -91,6 +91,9 @@ export interface DdpoOptions {
   maxGradNorm?: number;
   loraRank?: number;
   loraAlpha?: number;
+  /** Which UNet layers a new adapter covers: every attention projection (default, as diffusers' DDPO) or only the
+   * cross-attention ones, where the prompt enters the image. */
+  loraTargets?: LoraTargetSet;
   /** Continue training this adapter (its rank, alpha and targets override loraRank/loraAlpha). */
   initialLora?: LoraWeights;
   /** Weight of mean((eps - eps_ref)^2) against the starting model (base + initialLora). Default 0. */
@@ -119,6 +122,12 @@ export interface DdpoResult {
   checkpointDir?: string;
 }
 
+export type LoraTargetSet = keyof typeof LORA_TARGET_SETS;
+export const LORA_TARGET_SETS = {
+  attention: LORA_TARGETS,
+  'cross-attention': /\.attn2\.(to_q|to_k|to_v|to_out\.0)$/,
+} as const;
+
 type Resolved = Required<Omit<DdpoOptions, 'initialLora' | 'onEpoch' | 'onProgress' | 'signal' | 'sessionOptions' | 'checkpointDir' | 'perPromptStats' | 'reward'>> & {
   perPromptStats: { bufferSize: number; minCount: number } | false;
 };
@@ -135,6 +144,7 @@ function resolve(o: DdpoOptions): Resolved {
     perPromptStats: o.perPromptStats === false ? false : { bufferSize: o.perPromptStats?.bufferSize ?? 32, minCount: o.perPromptStats?.minCount ?? 16 },
     lr: o.lr ?? 3e-4, adamBeta1: o.adamBeta1 ?? 0.9, adamBeta2: o.adamBeta2 ?? 0.999, adamEps: o.adamEps ?? 1e-8,
     weightDecay: o.weightDecay ?? 1e-4, maxGradNorm: o.maxGradNorm ?? 1, loraRank: o.loraRank ?? 4, loraAlpha: o.loraAlpha ?? 4,
+    loraTargets: o.loraTargets ?? 'attention',
     klWeight: o.klWeight ?? 0, seed: o.seed ?? 0, checkpointEvery: o.checkpointEvery ?? 1,
   };
   const posInt = (name: keyof Resolved, min = 1) => {
@@ -151,6 +161,7 @@ function resolve(o: DdpoOptions): Resolved {
   if (!(r.klWeight >= 0)) throw new RangeError(`DDPO klWeight must be >= 0, got ${r.klWeight}`);
   if (!(r.maxGradNorm > 0)) throw new RangeError(`DDPO maxGradNorm must be > 0 (Infinity for no clipping), got ${r.maxGradNorm}`);
   if (!(r.lr >= 0)) throw new RangeError(`DDPO lr must be >= 0, got ${r.lr}`);
+  if (!Object.hasOwn(LORA_TARGET_SETS, r.loraTargets)) throw new Error(`DDPO loraTargets '${String(r.loraTargets)}' (${Object.keys(LORA_TARGET_SETS).join(', ')})`);
   if (r.promptSampling !== 'uniform' && r.promptSampling !== 'round-robin') throw new Error(`DDPO promptSampling '${String(r.promptSampling)}' (uniform, round-robin)`);
   return r;
 }
@@ -171,7 +182,9 @@ function fingerprint(model: SdModel, r: Resolved, initial?: LoraWeights): { text
   const w = model.unet.weights;
   hashTensors(h, w, ['conv_in.weight', 'conv_out.weight', 'time_embedding.linear_1.weight']);
   if (initial) hashTensors(h, initial.weights, [...initial.weights.keys()].sort());
-  const { epochs: _epochs, checkpointEvery: _every, ...settings } = r;
+  const { epochs: _epochs, checkpointEvery: _every, loraTargets, ...rest } = r;
+  // The default targets stay out of the text, so checkpoints written before the option existed still resume.
+  const settings = loraTargets === 'attention' ? rest : { ...rest, loraTargets };
   const text = JSON.stringify({
     model: model.source, unet: model.unet.config, resolution: model.resolution, tensors: h.digest('hex').slice(0, 16),
     initialLora: initial ? { rank: initial.rank, alpha: initial.alpha } : null, ...settings,
@@ -234,7 +247,7 @@ export async function trainDdpo(model: SdModel, options: DdpoOptions): Promise<D
 
   // The adapter: where it starts, and which layers it covers.
   const startSource: ParamSource = resumed ? new WeightsSource(resumed.lora) : initial ? new WeightsSource(initial.weights) : new RandomInit(r.seed + 0x10a);
-  const targets = initial ? loraConfigFor(initial).targets : (p: string) => LORA_TARGETS.test(p);
+  const targets = initial ? loraConfigFor(initial).targets : (p: string) => LORA_TARGET_SETS[r.loraTargets].test(p);
   const lora: LoraConfig = { rank, alpha, targets, params: startSource };
 
   const side = model.resolution / vaeDownscale(model.vae.config);
