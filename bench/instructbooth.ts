@@ -11,7 +11,7 @@
 // Last line: JSON {"base":{"text","subject"},"dreambooth":{...},"instructbooth":{...},"instructbooth_unseen":{...},
 // "dreambooth_unseen":{...}, ...}.
 //   npm run bench -- instructbooth [--subjects checkered-square,dotted-heart] [--epochs N] [--no-ablation]
-//     [--ddpo-lr X] [--kl W] [--samples N] [--db-steps N] [--db-lr X] [--out DIR]
+//     [--ddpo-lr X] [--kl W] [--samples N] [--lora-targets attention|cross-attention] [--db-steps N] [--db-lr X] [--out DIR]
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ImageBatch } from '../src/runtime/engine/image.js';
@@ -21,7 +21,7 @@ import { type LoraWeights, SdPipeline } from '../src/runtime/models/sd-pipeline.
 import { evaluate, type EvaluationReport, worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';
 import { worldPrompts } from '../src/runtime/rewards/prompt-sets.js';
 import { TinyClipJudge } from '../src/runtime/rewards/tiny-clip-judge.js';
-import { trainDdpo, type EpochStats } from '../src/runtime/training/ddpo.js';
+import { type EpochStats, type LoraTargetSet, trainDdpo } from '../src/runtime/training/ddpo.js';
 import { trainDreamBooth } from '../src/runtime/training/dreambooth.js';
 import { WORLD_RECIPE as R } from '../src/runtime/world/recipe.js';
 import { Rng } from '../src/runtime/engine/random.js';
@@ -41,6 +41,7 @@ const samples = flag('samples') === undefined ? undefined : Number(flag('samples
 const perPrompt = samples === undefined ? undefined : samples / (2 * SEEN_ACTIVITIES.length);
 const ddpoSettings = {
   ...R.ddpo, lr: Number(flag('ddpo-lr') ?? R.ddpo.lr), klWeight: Number(flag('kl') ?? R.ddpo.klWeight),
+  loraTargets: (flag('lora-targets') ?? 'attention') as LoraTargetSet,
   ...(samples === undefined ? {} : { samplesPerEpoch: samples, perPromptStats: { bufferSize: perPrompt!, minCount: perPrompt! } }),
 };
 const dreamboothSettings = { ...R.dreambooth, steps: Number(flag('db-steps') ?? R.dreambooth.steps), lr: Number(flag('db-lr') ?? R.dreambooth.lr) };

@@ -6,7 +6,7 @@ export const WORLD_RECIPE = {
   subject: { id: 'checkered-square', source: 'subjects/checkered-square', identifier: 'zwx', classNoun: 'square' },
   classImages: { count: 64, seed: 0, steps: 25, guidance: 5 },
   // DreamBooth: 600 steps at 4e-4 reach the references' own similarity on the instance prompt (tiny-CLIP cosine 0.75
-  // against their 0.77) and overfit as the paper describes (seen-activity alignment 0.80 -> 0.48); 800 at 1e-3 collapse.
+  // against their 0.77) and overfit as the paper describes (seen-activity alignment 0.81 -> 0.41 in the bench); 800 at 1e-3 collapse.
   dreambooth: { mode: 'full' as const, steps: 600, batchSize: 2, lr: 4e-4, priorLossWeight: 1, seed: 0 },
   // RL: each epoch samples every prompt 16 times (round-robin over the 10 prompts) and normalizes rewards within each
   // prompt's 16, then two updates of 80 samples at a high LoRA learning rate for a tiny model, with a KL term to the
