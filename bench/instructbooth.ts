@@ -21,7 +21,8 @@ import { type LoraWeights, SdPipeline } from '../src/runtime/models/sd-pipeline.
 import { evaluate, type EvaluationReport, worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';
 import { worldPrompts } from '../src/runtime/rewards/prompt-sets.js';
 import { TinyClipJudge } from '../src/runtime/rewards/tiny-clip-judge.js';
-import { type EpochStats, type LoraTargetSet, trainDdpo } from '../src/runtime/training/ddpo.js';
+import { type EpochStats, trainDdpo } from '../src/runtime/training/ddpo.js';
+import type { LoraTargetSet } from '../src/runtime/training/lora-init.js';
 import { trainDreamBooth } from '../src/runtime/training/dreambooth.js';
 import { WORLD_RECIPE as R } from '../src/runtime/world/recipe.js';
 import { Rng } from '../src/runtime/engine/random.js';

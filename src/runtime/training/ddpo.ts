@@ -27,7 +27,8 @@ import { type HostTensor, tensor } from '../engine/tensor.js';
 import type { LoraConfig } from '../onnx/layers.js';
 import { type ParamSource, RandomInit, WeightsSource } from '../onnx/params.js';
 import type { SdModel } from '../models/sd-model.js';
-import { LORA_TARGETS, loraConfigFor, type LoraWeights, SdPipeline } from '../models/sd-pipeline.js';
+import { loraConfigFor, type LoraWeights, SdPipeline } from '../models/sd-pipeline.js';
+import { LORA_TARGET_SETS, type LoraTargetSet } from './lora-init.js';
 import { vaeDownscale } from '../models/vae.js';
 import type { AlignmentScorer } from '../rewards/types.js';
 import { CheckpointStore } from './checkpoint-store.js';
@@ -121,12 +122,6 @@ export interface DdpoResult {
   /** Where checkpoints went. */
   checkpointDir?: string;
 }
-
-export type LoraTargetSet = keyof typeof LORA_TARGET_SETS;
-export const LORA_TARGET_SETS = {
-  attention: LORA_TARGETS,
-  'cross-attention': /\.attn2\.(to_q|to_k|to_v|to_out\.0)$/,
-} as const;
 
 type Resolved = Required<Omit<DdpoOptions, 'initialLora' | 'onEpoch' | 'onProgress' | 'signal' | 'sessionOptions' | 'checkpointDir' | 'perPromptStats' | 'reward'>> & {
   perPromptStats: { bufferSize: number; minCount: number } | false;

@@ -10,6 +10,14 @@ import { initTensor } from '../onnx/params.js';
 
 export type LoraTargets = RegExp | ((prefix: string) => boolean);
 
+/** Named layer sets an adapter can cover (the trainers' `loraTargets`): every attention projection, or only the
+ * cross-attention ones, where the prompt enters the image. */
+export const LORA_TARGET_SETS = {
+  attention: LORA_TARGETS,
+  'cross-attention': /\.attn2\.(to_q|to_k|to_v|to_out\.0)$/,
+} as const;
+export type LoraTargetSet = keyof typeof LORA_TARGET_SETS;
+
 const matcher = (t: LoraTargets) => (typeof t === 'function' ? t : (p: string) => t.test(p));
 
 /** Targeted linear layers of a UNet: prefix -> [out, in], in build order. */
