@@ -22,7 +22,7 @@ import { evaluate, type EvaluationReport, worldSubjectCheck } from '../src/runti
 import { worldPrompts } from '../src/runtime/rewards/prompt-sets.js';
 import { TinyClipJudge } from '../src/runtime/rewards/tiny-clip-judge.js';
 import { type EpochStats, trainDdpo } from '../src/runtime/training/ddpo.js';
-import type { LoraTargetSet } from '../src/runtime/training/lora-init.js';
+import { LORA_TARGET_SETS, type LoraTargetSet } from '../src/runtime/training/lora-init.js';
 import { trainDreamBooth } from '../src/runtime/training/dreambooth.js';
 import { WORLD_RECIPE as R } from '../src/runtime/world/recipe.js';
 import { Rng } from '../src/runtime/engine/random.js';
@@ -35,14 +35,18 @@ const flag = (name: string) => {
 };
 const subjectIds = (flag('subjects') ?? 'checkered-square,dotted-heart,triangle-plushie').split(',');
 const epochs = Number(flag('epochs') ?? R.ddpo.epochs);
-// Overrides for tuning runs (the defaults are the recipe's).
+// Overrides for tuning runs (the defaults are the recipe's). A bad one fails here, not after the first DreamBooth.
+function loraTargets(name: string): LoraTargetSet {
+  if (!Object.hasOwn(LORA_TARGET_SETS, name)) throw new Error(`--lora-targets ${name}: one of ${Object.keys(LORA_TARGET_SETS).join(', ')}`);
+  return name as LoraTargetSet;
+}
 // --samples N: samples an epoch; round-robin gives each of the mix's prompts (5 seen activities, with and without the
 // identifier) N/10, and the per-prompt statistics then use those.
 const samples = flag('samples') === undefined ? undefined : Number(flag('samples'));
 const perPrompt = samples === undefined ? undefined : samples / (2 * SEEN_ACTIVITIES.length);
 const ddpoSettings = {
   ...R.ddpo, lr: Number(flag('ddpo-lr') ?? R.ddpo.lr), klWeight: Number(flag('kl') ?? R.ddpo.klWeight),
-  loraTargets: (flag('lora-targets') ?? 'attention') as LoraTargetSet,
+  loraTargets: loraTargets(flag('lora-targets') ?? 'attention'),
   ...(samples === undefined ? {} : { samplesPerEpoch: samples, perPromptStats: { bufferSize: perPrompt!, minCount: perPrompt! } }),
 };
 const dreamboothSettings = { ...R.dreambooth, steps: Number(flag('db-steps') ?? R.dreambooth.steps), lr: Number(flag('db-lr') ?? R.dreambooth.lr) };

@@ -28,10 +28,10 @@ import type { LoraConfig } from '../onnx/layers.js';
 import { type ParamSource, RandomInit, WeightsSource } from '../onnx/params.js';
 import type { SdModel } from '../models/sd-model.js';
 import { loraConfigFor, type LoraWeights, SdPipeline } from '../models/sd-pipeline.js';
-import { LORA_TARGET_SETS, type LoraTargetSet } from './lora-init.js';
 import { vaeDownscale } from '../models/vae.js';
 import type { AlignmentScorer } from '../rewards/types.js';
 import { CheckpointStore } from './checkpoint-store.js';
+import { LORA_TARGET_SETS, type LoraTargetSet } from './lora-init.js';
 import { DDPO_OUTPUTS, type DdpoLossConfig, ddpoFeeds, ddpoTrainingGraph, type DdpoMinibatch } from './ddpo-loss.js';
 import { StatTracker, type StatTrackerState } from './stat-tracker.js';
 

@@ -11,8 +11,8 @@ export const WORLD_RECIPE = {
   // RL: each epoch samples every prompt 16 times (round-robin over the 10 prompts) and normalizes rewards within each
   // prompt's 16, then two updates of 80 samples at a high LoRA learning rate for a tiny model, with a KL term to the
   // DreamBooth model that holds the subject. Uniform draws with stale per-prompt buffers gave advantages that mostly
-  // said which prompt a sample had, and the reward fell. Tuning runs on the checkered square (seen-activity text
-  // fidelity from DreamBooth's 0.30; tiny-CLIP subject from 0.763): 8 samples a prompt without KL reached the
+  // said which prompt a sample had, and the reward fell. Tuning runs on the checkered square (8 images a prompt;
+  // seen-activity text fidelity from DreamBooth's 0.30; tiny-CLIP subject from 0.763): 8 samples a prompt without KL reached the
   // activities but lost the subject's color; KL 0.01 held it (0.75) but moved the text little (0.33); 16 samples a
   // prompt with KL 0.01 gave 0.55 (subject 0.70), with KL 0.02 0.525 (subject 0.73); lr 5e-3 did not move (README).
   ddpo: {
