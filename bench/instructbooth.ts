@@ -11,7 +11,8 @@
 // Last line: JSON {"base":{"text","subject"},"dreambooth":{...},"instructbooth":{...},"instructbooth_unseen":{...},
 // "dreambooth_unseen":{...}, ...}.
 //   npm run bench -- instructbooth [--subjects checkered-square,dotted-heart] [--epochs N] [--no-ablation]
-//     [--ddpo-lr X] [--kl W] [--samples N] [--lora-targets attention|cross-attention] [--db-steps N] [--db-lr X] [--out DIR]
+//     [--ddpo-lr X] [--kl W] [--samples N] [--lora-targets attention|cross-attention] [--reward oracle|tiny-clip]
+//     [--db-steps N] [--db-lr X] [--out DIR]
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ImageBatch } from '../src/runtime/engine/image.js';
@@ -19,8 +20,10 @@ import { lineChartPng } from '../src/runtime/engine/line-chart.js';
 import { loadSdModel, type SdModel } from '../src/runtime/models/sd-model.js';
 import { type LoraWeights, SdPipeline } from '../src/runtime/models/sd-pipeline.js';
 import { evaluate, type EvaluationReport, worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';
+import { removeIdentifier } from '../src/runtime/rewards/metrics.js';
 import { worldPrompts } from '../src/runtime/rewards/prompt-sets.js';
 import { TinyClipJudge } from '../src/runtime/rewards/tiny-clip-judge.js';
+import type { AlignmentScorer } from '../src/runtime/rewards/types.js';
 import { type EpochStats, trainDdpo } from '../src/runtime/training/ddpo.js';
 import { LORA_TARGET_SETS, type LoraTargetSet } from '../src/runtime/training/lora-init.js';
 import { trainDreamBooth } from '../src/runtime/training/dreambooth.js';
@@ -49,6 +52,10 @@ const ddpoSettings = {
   loraTargets: loraTargets(flag('lora-targets') ?? 'attention'),
   ...(samples === undefined ? {} : { samplesPerEpoch: samples, perPromptStats: { bufferSize: perPrompt!, minCount: perPrompt! } }),
 };
+// --reward tiny-clip: RL learns from the world's tiny CLIP (CLIP-T of the prompt without the identifier, as the
+// LoadRewardModel node gives it) instead of the oracle's partial credit; the judge of the table stays the oracle.
+const rewardName = flag('reward') ?? 'oracle';
+if (rewardName !== 'oracle' && rewardName !== 'tiny-clip') throw new Error(`--reward ${rewardName}: one of oracle, tiny-clip`);
 const dreamboothSettings = { ...R.dreambooth, steps: Number(flag('db-steps') ?? R.dreambooth.steps), lr: Number(flag('db-lr') ?? R.dreambooth.lr) };
 const ablation = !args.includes('--no-ablation');
 const outDir = path.resolve(flag('out') ?? 'output/bench-instructbooth');
@@ -136,9 +143,15 @@ function rlPool(subject: (typeof SUBJECTS)[number], ratio: number): string[] {
   return ratio === 1 ? ps.trainWithIdentifier : [...ps.trainWithIdentifier, ...ps.trainWithoutIdentifier];
 }
 
+function trainingReward(subject: (typeof SUBJECTS)[number]): AlignmentScorer {
+  if (rewardName === 'oracle') return oracle;
+  const id = subjectPrompts(subject).identifier;
+  return { score: (images, prompts) => clip.score(images, prompts.map((p) => removeIdentifier(p, id))) };
+}
+
 async function rl(model: SdModel, subject: (typeof SUBJECTS)[number], ratio: number, n = epochs): Promise<{ lora: LoraWeights; history: EpochStats[] }> {
   const r = await trainDdpo(model, {
-    prompts: rlPool(subject, ratio), reward: oracle, ...ddpoSettings, epochs: n,
+    prompts: rlPool(subject, ratio), reward: trainingReward(subject), ...ddpoSettings, epochs: n,
     onEpoch: (e) => log(`${subject.id} ratio ${ratio}: epoch ${e.epoch} reward ${e.rewardMean.toFixed(3)} ± ${e.rewardStd.toFixed(3)} (${(e.sampleSeconds + e.trainSeconds).toFixed(1)} s)`),
   });
   return r;
@@ -173,7 +186,7 @@ const avg = (rows: Row[]) => ({
 const summary = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, avg(v)]));
 const fmt = (x: number) => x.toFixed(3);
 console.log(`\nInstructBooth on the embedded world: ${subjectIds.length} subjects (${subjectIds.join(', ')}), ${R.evaluation.imagesPerPrompt} images per prompt, ` +
-  `DDPO ${epochs} epochs x ${ddpoSettings.samplesPerEpoch} samples; ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
+  `DDPO ${epochs} epochs x ${ddpoSettings.samplesPerEpoch} samples${rewardName === 'oracle' ? '' : `, reward ${rewardName}`}; ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
 console.log('| method | text fidelity, seen activities (oracle) | text fidelity, unseen activities | subject fidelity (tiny-CLIP cosine, seen) | subject check (oracle, seen) |');
 console.log('|---|---|---|---|---|');
 for (const [name, k] of [['Base model', 'base'], ['DreamBooth', 'dreambooth'], ['InstructBooth', 'instructbooth'], ['(the subject rendered doing it)', 'rendered']] as const)
@@ -211,7 +224,7 @@ if (ablation) {
 await clip.release();
 const json = {
   ...Object.fromEntries(['base', 'dreambooth', 'instructbooth', 'instructbooth_unseen', 'dreambooth_unseen', 'base_unseen', 'rendered', 'rendered_unseen'].map((k) => [k, { text: Number(fmt(summary[k].text)), subject: Number(fmt(summary[k].subject)), subjectCheck: Number(fmt(summary[k].subjectMatch)) }])),
-  subjects: subjectIds, epochs, ...fig8,
+  subjects: subjectIds, epochs, reward: rewardName, ...fig8,
   byActivity: Object.fromEntries(methods.map((m) => [m, Object.fromEntries(Object.entries(byActivity[m] ?? {}).map(([a, v]) => [a, Number(fmt(mean(v)))]))])),
 };
 fs.writeFileSync(path.join(outDir, 'result.json'), `${JSON.stringify(json, null, 2)}\n`);
