@@ -11,7 +11,7 @@
 // Last line: JSON {"base":{"text","subject"},"dreambooth":{...},"instructbooth":{...},"instructbooth_unseen":{...},
 // "dreambooth_unseen":{...}, ...}.
 //   npm run bench -- instructbooth [--subjects checkered-square,dotted-heart] [--epochs N] [--no-ablation]
-//     [--ddpo-lr X] [--kl W] [--samples N] [--lora-targets attention|cross-attention] [--reward oracle|tiny-clip]
+//     [--ddpo-lr X] [--ddpo-seed N] [--kl W] [--samples N] [--lora-targets attention|cross-attention] [--reward oracle|tiny-clip]
 //     [--db-steps N] [--db-lr X] [--out DIR]
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,8 +47,10 @@ function loraTargets(name: string): LoraTargetSet {
 // identifier) N/10, and the per-prompt statistics then use those.
 const samples = flag('samples') === undefined ? undefined : Number(flag('samples'));
 const perPrompt = samples === undefined ? undefined : samples / (2 * SEEN_ACTIVITIES.length);
+const ddpoSeed = Number(flag('ddpo-seed') ?? R.ddpo.seed);
+if (!Number.isSafeInteger(ddpoSeed) || ddpoSeed < 0) throw new Error(`--ddpo-seed ${flag('ddpo-seed')}: a whole number >= 0`);
 const ddpoSettings = {
-  ...R.ddpo, lr: Number(flag('ddpo-lr') ?? R.ddpo.lr), klWeight: Number(flag('kl') ?? R.ddpo.klWeight),
+  ...R.ddpo, lr: Number(flag('ddpo-lr') ?? R.ddpo.lr), klWeight: Number(flag('kl') ?? R.ddpo.klWeight), seed: ddpoSeed,
   loraTargets: loraTargets(flag('lora-targets') ?? 'attention'),
   ...(samples === undefined ? {} : { samplesPerEpoch: samples, perPromptStats: { bufferSize: perPrompt!, minCount: perPrompt! } }),
 };
@@ -186,7 +188,7 @@ const avg = (rows: Row[]) => ({
 const summary = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, avg(v)]));
 const fmt = (x: number) => x.toFixed(3);
 console.log(`\nInstructBooth on the embedded world: ${subjectIds.length} subjects (${subjectIds.join(', ')}), ${R.evaluation.imagesPerPrompt} images per prompt, ` +
-  `DDPO ${epochs} epochs x ${ddpoSettings.samplesPerEpoch} samples${rewardName === 'oracle' ? '' : `, reward ${rewardName}`}; ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
+  `DDPO ${epochs} epochs x ${ddpoSettings.samplesPerEpoch} samples, seed ${ddpoSettings.seed}${rewardName === 'oracle' ? '' : `, reward ${rewardName}`}; ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
 console.log('| method | text fidelity, seen activities (oracle) | text fidelity, unseen activities | subject fidelity (tiny-CLIP cosine, seen) | subject check (oracle, seen) |');
 console.log('|---|---|---|---|---|');
 for (const [name, k] of [['Base model', 'base'], ['DreamBooth', 'dreambooth'], ['InstructBooth', 'instructbooth'], ['(the subject rendered doing it)', 'rendered']] as const)
@@ -224,7 +226,7 @@ if (ablation) {
 await clip.release();
 const json = {
   ...Object.fromEntries(['base', 'dreambooth', 'instructbooth', 'instructbooth_unseen', 'dreambooth_unseen', 'base_unseen', 'rendered', 'rendered_unseen'].map((k) => [k, { text: Number(fmt(summary[k].text)), subject: Number(fmt(summary[k].subject)), subjectCheck: Number(fmt(summary[k].subjectMatch)) }])),
-  subjects: subjectIds, epochs, reward: rewardName, ...fig8,
+  subjects: subjectIds, epochs, reward: rewardName, ddpoSeed: ddpoSettings.seed, ...fig8,
   byActivity: Object.fromEntries(methods.map((m) => [m, Object.fromEntries(Object.entries(byActivity[m] ?? {}).map(([a, v]) => [a, Number(fmt(mean(v)))]))])),
 };
 fs.writeFileSync(path.join(outDir, 'result.json'), `${JSON.stringify(json, null, 2)}\n`);
