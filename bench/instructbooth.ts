@@ -20,7 +20,7 @@ import { lineChartPng } from '../src/runtime/engine/line-chart.js';
 import { loadSdModel, type SdModel } from '../src/runtime/models/sd-model.js';
 import { type LoraWeights, SdPipeline } from '../src/runtime/models/sd-pipeline.js';
 import { evaluate, type EvaluationReport, worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';
-import { removeIdentifier } from '../src/runtime/rewards/metrics.js';
+import { scoreWithoutIdentifier } from '../src/runtime/rewards/metrics.js';
 import { worldPrompts } from '../src/runtime/rewards/prompt-sets.js';
 import { TinyClipJudge } from '../src/runtime/rewards/tiny-clip-judge.js';
 import type { AlignmentScorer } from '../src/runtime/rewards/types.js';
@@ -147,8 +147,7 @@ function rlPool(subject: (typeof SUBJECTS)[number], ratio: number): string[] {
 
 function trainingReward(subject: (typeof SUBJECTS)[number]): AlignmentScorer {
   if (rewardName === 'oracle') return oracle;
-  const id = subjectPrompts(subject).identifier;
-  return { score: (images, prompts) => clip.score(images, prompts.map((p) => removeIdentifier(p, id))) };
+  return scoreWithoutIdentifier(clip, subjectPrompts(subject).identifier);
 }
 
 async function rl(model: SdModel, subject: (typeof SUBJECTS)[number], ratio: number, n = epochs): Promise<{ lora: LoraWeights; history: EpochStats[] }> {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { lineChartImage } from '../runtime/engine/line-chart.js';
 import { defineNode } from '../runtime/graph/node-api.js';
-import { removeIdentifier } from '../runtime/rewards/metrics.js';
+import { scoreWithoutIdentifier } from '../runtime/rewards/metrics.js';
 import { trainDdpo } from '../runtime/training/ddpo.js';
 import { LORA_TARGET_SETS, type LoraTargetSet } from '../runtime/training/lora-init.js';
 import { bakeLora } from './common/bake-lora.js';
@@ -83,7 +83,7 @@ export const DDPOUpdate = defineNode({
     if (!ps || !Array.isArray(ps.withIdentifier)) throw new Error('input prompts: expected PROMPTS (from PromptTemplate)');
     const pool = rlPromptPool(ps);
     // A judge that never learned the identifier (CLIP-T style) scores the prompt without it.
-    const scorer = reward.withIdentifier ? reward.scorer : { score: (images: Parameters<typeof reward.scorer.score>[0], prompts: string[]) => reward.scorer.score(images, prompts.map((p) => removeIdentifier(p, ps.identifier))) };
+    const scorer = reward.withIdentifier ? reward.scorer : scoreWithoutIdentifier(reward.scorer, ps.identifier);
     const epochs = Number(inputs.epochs ?? 100);
     const n = (k: string, d: number) => Number(inputs[k] ?? d);
     const r = await trainDdpo(model.model, {

@@ -77,6 +77,15 @@ test('DDPOUpdate trains a LoRA with live reward metrics and a reward curve; a re
   assert.ok(!ctx4.calls.logs.some((l) => /resumed/.test(l.message)));
 });
 
+test('DDPOUpdate gives a judge that never learned the identifier (CLIP-T style) the prompts without it', async () => {
+  const prompts: string[] = [];
+  const clipLike: RewardHandle = { ...brightness, name: 'clip-like', withIdentifier: false,
+    scorer: { score: async (images: ImageBatch, p: string[]) => (prompts.push(...p), brightness.scorer.score(images, p)) } };
+  await DDPOUpdate.run({ model: base, reward_model: clipLike, prompts: ps, epochs: 1, samples_per_epoch: 4, sample_batch: 4, steps: 3, guidance: 3, train_batch: 2,
+    learning_rate: 1e-2, seed: 3, prompt_sampling: 'round-robin' }, fakeContext(folders));
+  assert.deepEqual([...new Set(prompts)].sort(), ['a cat jumping', 'a cat sleeping']);
+});
+
 test('Evaluate writes a table with text and subject fidelity', async () => {
   const refs = imageBatch(2, 16, 16, 3, new Float32Array(2 * 16 * 16 * 3).fill(0.5));
   const r = await Evaluate.run({

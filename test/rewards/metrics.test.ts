@@ -1,7 +1,8 @@
 // The metrics' arithmetic: cosine, DINO's mean over all pairs, references' self-similarity, identifier removal.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cosine, mean, meanPairwiseCosine, meanStd, removeIdentifier, selfSimilarity, std } from '../../src/runtime/rewards/metrics.js';
+import { cosine, mean, meanPairwiseCosine, meanStd, removeIdentifier, scoreWithoutIdentifier, selfSimilarity, std } from '../../src/runtime/rewards/metrics.js';
+import type { ImageBatch } from '../../src/runtime/engine/image.js';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
@@ -38,6 +39,15 @@ test('removeIdentifier drops the identifier as a whole word', () => {
   assert.equal(removeIdentifier('a  star   on the beach', 'zwx'), 'a star on the beach');
   assert.equal(removeIdentifier('a my toy robot', 'my toy'), 'a robot');
   assert.equal(removeIdentifier('a star', ''), 'a star');
+});
+
+test('scoreWithoutIdentifier hands the judge the prompts without the identifier, and its scores back unchanged', async () => {
+  const seen: string[][] = [];
+  const judge = { score: async (_images: ImageBatch, prompts: string[]) => (seen.push(prompts), prompts.map((p) => p.length)) };
+  const images = { count: 2 } as ImageBatch;
+  const scores = await scoreWithoutIdentifier(judge, 'zwx').score(images, ['a zwx square wearing a hat', 'a square bouncing']);
+  assert.deepEqual(seen, [['a square wearing a hat', 'a square bouncing']]);
+  assert.deepEqual(scores, ['a square wearing a hat'.length, 'a square bouncing'.length]);
 });
 
 test('mean and std (population by default, sample on request)', () => {

@@ -1,6 +1,7 @@
 // The evaluation metrics' arithmetic, as pure functions over embeddings and prompts: cosine similarity, DreamBooth's
 // DINO protocol (mean cosine over every (generated, reference) pair), the references' own similarity (the ceiling a
 // model that copies them reaches), CLIP-T's identifier removal, and mean/std for reports.
+import type { AlignmentScorer } from './types.js';
 
 /** Cosine similarity of two vectors of equal length (0 when either is all zeros). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -42,6 +43,11 @@ export function removeIdentifier(prompt: string, identifier: string): string {
   if (!id) return prompt.trim().replace(/\s+/g, ' ');
   const escaped = id.split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+');
   return prompt.replace(new RegExp(`(^|\\s)${escaped}(?=\\s|$|[,.;:!?])`, 'gi'), '$1').trim().replace(/\s+/g, ' ').replace(/\s+([,.;:!?])/g, '$1');
+}
+
+/** A judge that reads each prompt without the identifier: CLIP-style scorers never learned the word. */
+export function scoreWithoutIdentifier(scorer: AlignmentScorer, identifier: string): AlignmentScorer {
+  return { score: (images, prompts) => scorer.score(images, prompts.map((p) => removeIdentifier(p, identifier))) };
 }
 
 export function mean(xs: readonly number[]): number {
