@@ -7,6 +7,8 @@ import type { ExecutionEvent } from './events.js';
 import { type Folders, InterruptedError, type PngInfo, type NodeDefinition, type RunContext, type UiOutput, isWidget } from './node-api.js';
 import { type Prompt, isLink, unwrapLiteral } from './prompt.js';
 import type { NodeRegistry } from './registry.js';
+import { LruCache } from './lru-cache.js';
+import { canonical, formatInputs } from './value-text.js';
 
 export interface ExecutorOptions {
   /** Most node results kept across runs (least recently used dropped first); 0 disables caching. Default 256. */
@@ -376,40 +378,6 @@ function describeError(err: unknown): Pick<RunError, 'message' | 'exceptionType'
   return { message: String(err), exceptionType: typeof err, traceback: [] };
 }
 
-/** Inputs as ComfyUI's current_inputs: primitives as they are, anything else as a short description. */
-function formatInputs(inputs: Record<string, unknown>): Record<string, unknown[]> {
-  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, [formatValue(v)]]));
-}
-
-function formatValue(v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
-  if (typeof v === 'bigint') return v.toString();
-  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as { length?: number }).length ?? v.byteLength})`;
-  if (Array.isArray(v)) {
-    const small = v.length <= 32 && v.every((x) => x === null || ['number', 'string', 'boolean'].includes(typeof x));
-    return small ? JSON.stringify(v) : `Array(${v.length})`;
-  }
-  if (typeof v === 'object') {
-    const name = v.constructor && v.constructor !== Object ? v.constructor.name : 'object';
-    return `<${name} ${Object.keys(v).slice(0, 8).join(', ')}>`;
-  }
-  return String(v);
-}
-
-/** Deterministic text of a JSON-like value, object keys sorted, for hashing into cache keys. */
-function canonical(v: unknown): string {
-  if (v === undefined) return 'undefined';
-  if (v === null || typeof v === 'boolean' || typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : `"#${v}"`;
-  if (typeof v === 'bigint') return `${v}n`;
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')})`;
-  if (typeof v === 'object')
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  return String(v);
-}
-
 /** Node ids in natural order: "2" < "10" < "10:3" < "a". */
 export function compareIds(a: string, b: string): number {
   const pa = a.match(/\d+|\D+/g) ?? [];
@@ -428,45 +396,4 @@ export function compareIds(a: string, b: string): number {
     return x < y ? -1 : 1;
   }
   return pa.length - pb.length;
-}
-
-/** A map holding at most `capacity` entries, dropping the least recently used. */
-class LruCache<V> {
-  private map = new Map<string, V>();
-
-  constructor(private readonly capacity: number) {}
-
-  get size(): number {
-    return this.map.size;
-  }
-
-  /** The value, marked as just used. */
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-
-  /** The value, without marking it used. */
-  peek(key: string): V | undefined {
-    return this.map.get(key);
-  }
-
-  set(key: string, v: V): void {
-    if (this.capacity === 0) return;
-    this.map.delete(key);
-    this.map.set(key, v);
-    while (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
-  }
-
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-
-  clear(): void {
-    this.map.clear();
-  }
 }
