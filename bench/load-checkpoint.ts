@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { detectCheckpoint, loadComponent } from '../src/runtime/models/weights/checkpoint.js';
+import { loadComponent } from '../src/runtime/models/weights/checkpoint-load.js';
+import { detectCheckpoint } from '../src/runtime/models/weights/checkpoint.js';
 import type { ComponentName } from '../src/runtime/models/weights/sd15-layout.js';
 
 const dtype = process.env.BENCH_DTYPE ?? 'float32';

@@ -11,7 +11,8 @@ import { CLIP_TEXT_SD15, type ClipTextConfig, clipTextConfigFromJson, clipTextPa
 import { SD15_UNET, SD15_VAE, type UNetConfig, unetConfigFromDiffusers, unetConfigToDiffusers, type VaeConfig, vaeConfigFromDiffusers, vaeConfigToDiffusers } from './configs.js';
 import { unetParamShapes } from './unet.js';
 import { vaeDownscale, vaeParamShapes } from './vae.js';
-import { CheckpointError, detectCheckpoint, formatReport, loadComponent } from './weights/checkpoint.js';
+import { CheckpointError, detectCheckpoint } from './weights/checkpoint.js';
+import { formatReport, loadComponent } from './weights/checkpoint-load.js';
 
 export interface SdModel {
   /** Where it came from (a path), for messages and cache keys. */
