@@ -67,7 +67,7 @@ export const DDPOUpdate = defineNode({
     // Last, so that widget values saved before it existed keep their places.
     lora_targets: {
       type: 'COMBO', optional: true, options: Object.keys(LORA_TARGET_SETS), default: 'attention',
-      tooltip: 'The UNet layers the adapter covers: every attention projection (diffusers\' DDPO), or only cross-attention, where the prompt enters.',
+      tooltip: 'The UNet layers the adapter covers: every attention projection (diffusers\' DDPO), only cross-attention, where the prompt enters, or only its keys and values (as Custom Diffusion).',
     },
   },
   outputs: [

@@ -181,5 +181,16 @@ test('lora_targets cross-attention: the adapter covers every attn2 projection an
   assert.deepEqual([...layers].sort(), [...all].filter((n) => n.includes('.attn2.')).sort());
   assert.ok(layers.size > 0 && layers.size < all.size);
   assert.ok([...r.lora.weights].some(([n, t]) => n.endsWith('lora_up.weight') && (t.data as Float32Array).some((v) => v !== 0)), 'the adapter trained');
-  await assert.rejects(trainDdpo(model, { prompts: ['a cat'], reward: brighter, epochs: 1, loraTargets: 'convs' as never }), /loraTargets 'convs' \(attention, cross-attention\)/);
+  await assert.rejects(trainDdpo(model, { prompts: ['a cat'], reward: brighter, epochs: 1, loraTargets: 'convs' as never }), /loraTargets 'convs' \(attention, cross-attention, cross-attention-kv\)/);
+});
+
+test('lora_targets cross-attention-kv: the adapter covers the attn2 keys and values only', async () => {
+  const r = await trainDdpo(model, {
+    prompts: ['a cat'], reward: brighter, epochs: 1, samplesPerEpoch: 2, sampleBatch: 2, steps: 2, guidance: 3, trainBatch: 2,
+    lr: 0.05, seed: 3, loraTargets: 'cross-attention-kv', sessionOptions: ONE_THREAD,
+  });
+  const layers = [...new Set([...r.lora.weights.keys()].map((n) => n.replace(/\.lora_(up|down)\.weight$/, '')))].sort();
+  const kv = [...model.unet.weights.keys()].map((n) => n.replace(/\.weight$/, '')).filter((n) => /\.attn2\.to_[kv]$/.test(n)).sort();
+  assert.ok(kv.length > 0);
+  assert.deepEqual(layers, kv);
 });
