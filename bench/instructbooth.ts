@@ -5,31 +5,32 @@
 // images that show everything the prompt asks); subject fidelity: the tiny CLIP's image-embedding cosine to the
 // subject's images (DINO's role), and the oracle's exact subject check. Then the paper's Figure 8 ablation: RL on
 // identifier-only prompts against the mix, epochs to reach a reward on the identifier prompts.
-// A reference row scores the world's own renders of the subject doing each prompt's activity (its reference scenes,
+// A baseline row pulls each DreamBooth model part of the way back toward the base model (weights interpolated,
+// --pull-back, default 0.1): the classic way to trade subject fidelity for prompt fidelity, which InstructBooth claims
+// to beat. A reference row scores the world's own renders of the subject doing each prompt's activity (its reference scenes,
 // activity added): what a perfect model would get. It calibrates the DINO stand-in, which, like DINO in the paper's
 // Appendix C, scores a subject lower when it does something than when it is copied as it was.
 // Last line: JSON {"base":{"text","subject"},"dreambooth":{...},"instructbooth":{...},"instructbooth_unseen":{...},
 // "dreambooth_unseen":{...}, ...}.
 //   npm run bench -- instructbooth [--subjects checkered-square,dotted-heart] [--epochs N] [--no-ablation]
-//     [--ddpo-lr X] [--ddpo-seed N] [--kl W] [--samples N] [--lora-targets attention|cross-attention] [--reward oracle|tiny-clip]
-//     [--db-steps N] [--db-lr X] [--out DIR]
+//     [--ddpo-lr X] [--ddpo-seed N] [--kl W] [--samples N] [--lora-targets attention|cross-attention|cross-attention-kv] [--reward oracle|tiny-clip]
+//     [--db-steps N] [--db-lr X] [--pull-back T] [--out DIR]
 import fs from 'node:fs';
 import path from 'node:path';
-import { type ImageBatch } from '../src/runtime/engine/image.js';
 import { lineChartPng } from '../src/runtime/engine/line-chart.js';
 import { loadSdModel, type SdModel } from '../src/runtime/models/sd-model.js';
-import { type LoraWeights, SdPipeline } from '../src/runtime/models/sd-pipeline.js';
-import { evaluate, type EvaluationReport, worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';
+import type { LoraWeights } from '../src/runtime/models/sd-pipeline.js';
+import type { EvaluationReport } from '../src/runtime/rewards/evaluate.js';
 import { scoreWithoutIdentifier } from '../src/runtime/rewards/metrics.js';
-import { worldPrompts } from '../src/runtime/rewards/prompt-sets.js';
 import { TinyClipJudge } from '../src/runtime/rewards/tiny-clip-judge.js';
 import type { AlignmentScorer } from '../src/runtime/rewards/types.js';
 import { type EpochStats, trainDdpo } from '../src/runtime/training/ddpo.js';
 import { LORA_TARGET_SETS, type LoraTargetSet } from '../src/runtime/training/lora-init.js';
-import { trainDreamBooth } from '../src/runtime/training/dreambooth.js';
+import { interpolateWeights } from '../src/runtime/models/weights/interpolate.js';
 import { WORLD_RECIPE as R } from '../src/runtime/world/recipe.js';
-import { Rng } from '../src/runtime/engine/random.js';
-import { parsePrompt, renderScenes, SEEN_ACTIVITIES, sampleSubjectScene, subjectPrompts, subjectReferences, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
+import { parsePrompt, SEEN_ACTIVITIES, subjectPrompts, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
+import { activityEvaluator } from './activity-eval.js';
+import { worldDreamBooth } from './world-dreambooth.js';
 
 const args = process.argv.slice(3);
 const flag = (name: string) => {
@@ -58,6 +59,8 @@ const ddpoSettings = {
 // LoadRewardModel node gives it) instead of the oracle's partial credit; the judge of the table stays the oracle.
 const rewardName = flag('reward') ?? 'oracle';
 if (rewardName !== 'oracle' && rewardName !== 'tiny-clip') throw new Error(`--reward ${rewardName}: one of oracle, tiny-clip`);
+const pullBack = Number(flag('pull-back') ?? 0.1);
+if (!(pullBack > 0 && pullBack < 1)) throw new Error(`--pull-back ${flag('pull-back')}: a fraction between 0 and 1`);
 const dreamboothSettings = { ...R.dreambooth, steps: Number(flag('db-steps') ?? R.dreambooth.steps), lr: Number(flag('db-lr') ?? R.dreambooth.lr) };
 const ablation = !args.includes('--no-ablation');
 const outDir = path.resolve(flag('out') ?? 'output/bench-instructbooth');
@@ -67,48 +70,9 @@ const log = (m: string) => console.error(`[${((performance.now() - t0) / 1000).t
 
 const base = loadSdModel(path.resolve('models/embedded'));
 const oracle = new WorldOracle();
-/** Text fidelity as the issue defines it: 1 when the image shows everything the prompt asks, else 0 (RL's reward is
- * the oracle's partial-credit score). */
-const oracleAlignment = { score: async (images: ImageBatch, prompts: string[]) => oracle.judge(images, prompts).map((r) => (r.matches ? 1 : 0)) };
 const clip = TinyClipJudge.load(path.resolve('models/embedded/judge'));
 
-type Generate = (prompts: string[], seeds: number[]) => Promise<ImageBatch>;
-
-/** A model's images, or (model undefined) the world's renders of the subject doing what each prompt says. */
-async function evaluateModel(model: SdModel | undefined, lora: LoraWeights | undefined, subject: (typeof SUBJECTS)[number], which: 'seen' | 'unseen'): Promise<EvaluationReport> {
-  const pipe = model && new SdPipeline(model, lora);
-  const generate: Generate = pipe
-    ? async (p, seeds) => (await pipe.sample({ prompts: p, seeds, steps: R.evaluation.steps, guidance: R.evaluation.guidance, scheduler: 'ddim' })).images
-    : async (p, seeds) => renderScenes(p.map((prompt, i) => subjectDoing(subject, prompt, seeds[i])));
-  const ps = subjectPrompts(subject);
-  // Unseen: the activities RL never trains on (contexts, companions, colors are in the world set, not here).
-  const prompts = worldPrompts({ identifier: ps.identifier, classNoun: ps.classNoun, description: ps.description, subjectId: subject.id }, which === 'seen' ? 'seen' : 'unseen')
-    .filter((p) => p.kind === (which === 'seen' ? 'seen-activity' : 'unseen-activity'));
-  try {
-    return await evaluate({
-      generate,
-      promptSet: { name: `world-${which}-activities`, prompts },
-      imagesPerPrompt: R.evaluation.imagesPerPrompt,
-      seed: R.evaluation.seed,
-      batchSize: 20,
-      references: subjectReferences(subject).images,
-      rewards: [{ name: 'oracle', scorer: oracleAlignment }],
-      embedder: clip,
-      subjectCheck: worldSubjectCheck(subject),
-    });
-  } finally {
-    await pipe?.release();
-  }
-}
-
-/** The subject as its reference images show it (large, alone, in one of its reference contexts), doing the prompt's
- * activity (twins small, as the world draws them: two large copies do not fit). */
-function subjectDoing(subject: (typeof SUBJECTS)[number], prompt: string, seed: number) {
-  const activity = parsePrompt(prompt).requirements.find((q) => q.attribute === 'activity')?.value;
-  if (!activity) throw new Error(`no activity in ${JSON.stringify(prompt)}`);
-  const context = subject.referenceContexts[seed % subject.referenceContexts.length];
-  return sampleSubjectScene(subject, new Rng(seed), { activity, context, size: activity === 'twin' ? 'small' : 'large', companion: 'none' });
-}
+const evaluateModel = activityEvaluator({ oracle, clip });
 
 interface Row { text: number; subject: number; subjectMatch: number }
 const rowOf = (r: EvaluationReport): Row => ({ text: r.summary.oracle, subject: r.summary.subject, subjectMatch: r.summary.subjectMatch });
@@ -127,17 +91,9 @@ const push = (k: string, r: EvaluationReport) => {
 const curves: Record<string, EpochStats[]> = {};
 
 async function dreambooth(subject: (typeof SUBJECTS)[number]): Promise<SdModel> {
-  const ps = subjectPrompts(subject);
-  const pipe = new SdPipeline(base);
-  const n = R.classImages.count;
-  const { images: classImages } = await pipe.sample({ prompts: Array(n).fill(ps.classPrompt), seeds: Array.from({ length: n }, (_, i) => R.classImages.seed + i), steps: R.classImages.steps, guidance: R.classImages.guidance, scheduler: 'ddim' });
-  await pipe.release();
-  const db = await trainDreamBooth(base, {
-    instancePrompt: ps.instancePrompt, instanceImages: subjectReferences(subject).images, classPrompt: ps.classPrompt, classImages,
-    ...dreamboothSettings,
-  });
-  log(`${subject.id}: DreamBooth ${dreamboothSettings.steps} steps, last loss ${db.losses.at(-1)?.toFixed(4)}`);
-  return { ...base, unet: { ...base.unet, weights: db.unetWeights! } };
+  const { model, lastLoss } = await worldDreamBooth(base, subject, dreamboothSettings);
+  log(`${subject.id}: DreamBooth ${dreamboothSettings.steps} steps, last loss ${lastLoss?.toFixed(4)}`);
+  return model;
 }
 
 function rlPool(subject: (typeof SUBJECTS)[number], ratio: number): string[] {
@@ -168,6 +124,9 @@ for (const id of subjectIds) {
   const db = await dreambooth(subject);
   push('dreambooth', await evaluateModel(db, undefined, subject, 'seen'));
   push('dreambooth_unseen', await evaluateModel(db, undefined, subject, 'unseen'));
+  const pulled = { ...db, unet: { ...db.unet, weights: interpolateWeights(db.unet.weights, base.unet.weights, pullBack) } };
+  push('pulled', await evaluateModel(pulled, undefined, subject, 'seen'));
+  push('pulled_unseen', await evaluateModel(pulled, undefined, subject, 'unseen'));
   const { lora, history } = await rl(db, subject, R.identifierRatio);
   curves[`${subject.id} (mixed)`] = history;
   push('instructbooth', await evaluateModel(db, lora, subject, 'seen'));
@@ -190,16 +149,17 @@ console.log(`\nInstructBooth on the embedded world: ${subjectIds.length} subject
   `DDPO ${epochs} epochs x ${ddpoSettings.samplesPerEpoch} samples, seed ${ddpoSettings.seed}${rewardName === 'oracle' ? '' : `, reward ${rewardName}`}; ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
 console.log('| method | text fidelity, seen activities (oracle) | text fidelity, unseen activities | subject fidelity (tiny-CLIP cosine, seen) | subject check (oracle, seen) |');
 console.log('|---|---|---|---|---|');
-for (const [name, k] of [['Base model', 'base'], ['DreamBooth', 'dreambooth'], ['InstructBooth', 'instructbooth'], ['(the subject rendered doing it)', 'rendered']] as const)
+for (const [name, k] of [['Base model', 'base'], ['DreamBooth', 'dreambooth'], [`DreamBooth, ${pullBack} of the way back to the base`, 'pulled'], ['InstructBooth', 'instructbooth'], ['(the subject rendered doing it)', 'rendered']] as const)
   console.log(`| ${name} | ${fmt(summary[k].text)} | ${fmt(summary[`${k}_unseen`].text)} | ${fmt(summary[k].subject)} | ${fmt(summary[k].subjectMatch)} |`);
 
-const methods = ['base', 'dreambooth', 'instructbooth'] as const;
+const methods = ['base', 'dreambooth', 'pulled', 'instructbooth'] as const;
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
-console.log(`\nText fidelity per activity (mean over the subjects; * unseen)\n| activity | ${methods.join(' | ')} | InstructBooth - DreamBooth |\n|---|---|---|---|---|`);
+console.log(`\nText fidelity per activity (mean over the subjects; * unseen; pulled: DreamBooth ${pullBack} of the way back)\n| activity | ${methods.join(' | ')} | InstructBooth - DreamBooth |\n|---|---|---|---|---|---|`);
 for (const activity of Object.keys(byActivity.instructbooth ?? {})) {
   const v = methods.map((m) => mean(byActivity[m][activity]));
   const seen = (SEEN_ACTIVITIES as readonly string[]).includes(activity);
-  console.log(`| ${activity}${seen ? '' : ' *'} | ${v.map(fmt).join(' | ')} | ${v[2] - v[1] >= 0 ? '+' : ''}${fmt(v[2] - v[1])} |`);
+  const gain = v[3] - v[1];
+  console.log(`| ${activity}${seen ? '' : ' *'} | ${v.map(fmt).join(' | ')} | ${gain >= 0 ? '+' : ''}${fmt(gain)} |`);
 }
 
 // Figure 8: the reward on identifier prompts per epoch, mixed against identifier-only.
@@ -224,8 +184,8 @@ if (ablation) {
 }
 await clip.release();
 const json = {
-  ...Object.fromEntries(['base', 'dreambooth', 'instructbooth', 'instructbooth_unseen', 'dreambooth_unseen', 'base_unseen', 'rendered', 'rendered_unseen'].map((k) => [k, { text: Number(fmt(summary[k].text)), subject: Number(fmt(summary[k].subject)), subjectCheck: Number(fmt(summary[k].subjectMatch)) }])),
-  subjects: subjectIds, epochs, reward: rewardName, ddpoSeed: ddpoSettings.seed, ...fig8,
+  ...Object.fromEntries(['base', 'dreambooth', 'instructbooth', 'instructbooth_unseen', 'dreambooth_unseen', 'base_unseen', 'pulled', 'pulled_unseen', 'rendered', 'rendered_unseen'].map((k) => [k, { text: Number(fmt(summary[k].text)), subject: Number(fmt(summary[k].subject)), subjectCheck: Number(fmt(summary[k].subjectMatch)) }])),
+  subjects: subjectIds, epochs, reward: rewardName, ddpoSeed: ddpoSettings.seed, pullBack, ...fig8,
   byActivity: Object.fromEntries(methods.map((m) => [m, Object.fromEntries(Object.entries(byActivity[m] ?? {}).map(([a, v]) => [a, Number(fmt(mean(v)))]))])),
 };
 fs.writeFileSync(path.join(outDir, 'result.json'), `${JSON.stringify(json, null, 2)}\n`);

@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   vae: () => import('./vae.js'),
   instructbooth: () => import('./instructbooth.js'),
   dreambooth: () => import('./dreambooth.js'),
+  'pull-back': () => import('./pull-back.js'),
 };
 
 const name = process.argv[2];
