@@ -14,7 +14,7 @@ export const WORLD_RECIPE = {
   // said which prompt a sample had, and the reward fell. Tuning runs on the checkered square (8 images a prompt;
   // seen-activity text fidelity from DreamBooth's 0.30; tiny-CLIP subject from 0.763): 8 samples a prompt without KL reached the
   // activities but lost the subject's color; KL 0.01 held it (0.75) but moved the text little (0.33); 16 samples a
-  // prompt with KL 0.01 gave 0.55 (subject 0.70), with KL 0.02 0.525 (subject 0.73); lr 5e-3 did not move (README).
+  // prompt with KL 0.01 gave 0.55 (subject 0.70), with KL 0.02 0.525 (subject 0.73); lr 5e-3 did not move (docs/rl-tuning.md).
   // 15 epochs: at 16 images a prompt the same run gives 0.563 / 0.300 (seen / unseen) at 15, 0.537 / 0.263 at 20 and
   // 0.500 / 0.150 at 25; the reward levels off while the unseen activities go.
   ddpo: {
