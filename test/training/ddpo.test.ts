@@ -154,6 +154,14 @@ test('a run aborted after a checkpoint resumes to exactly the uninterrupted resu
   assert.equal(again.resumedFrom, 3);
   for (const [n, t] of whole.lora.weights) assert.deepEqual(again.lora.weights.get(n)!.data, t.data, n);
   assert.notEqual(again.checkpointDir, (await trainDdpo(model, { ...opts('b'), epochs: 0, lr: 1e-2 })).checkpointDir);
+  // A model that differs only in one attention projection (as a merged attention-only DreamBooth LoRA makes it) is
+  // another starting point: its own run, never this one's checkpoint.
+  const key = [...model.unet.weights.keys()].find((n) => n.endsWith('attn2.to_k.weight'))!;
+  const w = model.unet.weights.get(key)!;
+  const other = { ...model, unet: { ...model.unet, weights: new Map(model.unet.weights).set(key, { ...w, data: (w.data as Float32Array).map((v) => v * 1.01) }) } };
+  const fresh = await trainDdpo(other, { ...opts('b'), epochs: 0 });
+  assert.equal(fresh.resumedFrom, undefined);
+  assert.notEqual(fresh.checkpointDir, again.checkpointDir);
   fs.rmSync(root, { recursive: true, force: true });
 });
 

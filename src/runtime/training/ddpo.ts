@@ -32,6 +32,7 @@ import { vaeDownscale } from '../models/vae.js';
 import type { AlignmentScorer } from '../rewards/types.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { LORA_TARGET_SETS, type LoraTargetSet } from './lora-init.js';
+import { hashWeightsSample } from './weights-fingerprint.js';
 import { DDPO_OUTPUTS, type DdpoLossConfig, ddpoFeeds, ddpoTrainingGraph, type DdpoMinibatch } from './ddpo-loss.js';
 import { StatTracker, type StatTrackerState } from './stat-tracker.js';
 
@@ -161,22 +162,13 @@ function resolve(o: DdpoOptions): Resolved {
   return r;
 }
 
-function hashTensors(h: ReturnType<typeof createHash>, m: Map<string, HostTensor>, names: string[]): void {
-  for (const n of names) {
-    const t = m.get(n);
-    if (!t) continue;
-    h.update(`${n}:${t.dtype}:${t.shape.join(',')};`);
-    h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  }
-}
-
 /** Settings that change the run, as JSON, and a short hash of them. */
 function fingerprint(model: SdModel, r: Resolved, initial?: LoraWeights): { text: string; hash: string } {
   const h = createHash('sha256');
-  // The model: its source and architecture, and a few of its tensors (catches a retrained model at the same path).
-  const w = model.unet.weights;
-  hashTensors(h, w, ['conv_in.weight', 'conv_out.weight', 'time_embedding.linear_1.weight']);
-  if (initial) hashTensors(h, initial.weights, [...initial.weights.keys()].sort());
+  // The model: its source and architecture, and a sample of every UNet tensor (a retrained model at the same path, or
+  // one that differs only in some layers, as a merged attention-only LoRA makes it, is another starting point).
+  hashWeightsSample(h, model.unet.weights);
+  if (initial) hashWeightsSample(h, initial.weights);
   const { epochs: _epochs, checkpointEvery: _every, loraTargets, ...rest } = r;
   // The default targets stay out of the text, so checkpoints written before the option existed still resume.
   const settings = loraTargets === 'attention' ? rest : { ...rest, loraTargets };

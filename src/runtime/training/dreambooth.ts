@@ -28,6 +28,7 @@ import { WeightsSource } from '../onnx/params.js';
 import { type AugmentChoice, applyAugment, chooseAugment, resizeShorterSide } from './augment.js';
 import { type Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import { freshLora } from './lora-init.js';
+import { bytesOf, hashWeightsSample } from './weights-fingerprint.js';
 
 export interface DreamBoothStep {
   /** Steps done (1-based). */
@@ -180,25 +181,6 @@ function settingsOf(model: SdModel, o: DreamBoothOptions): Settings {
 /** A 64-bit seed for one purpose and index: independent streams, none depending on what ran before. */
 function derivedSeed(seed: number, purpose: string, index: number): bigint {
   return createHash('sha256').update(`${seed}\u0000${purpose}\u0000${index}`).digest().readBigUInt64LE(0);
-}
-
-function bytesOf(t: HostTensor): Uint8Array {
-  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-}
-
-/** Names, shapes and a strided sample of every tensor's bytes: identifies weights without reading gigabytes. */
-function hashWeightsSample(h: Hash, weights: Map<string, HostTensor>): void {
-  for (const name of [...weights.keys()].sort()) {
-    const t = weights.get(name)!;
-    h.update(`${name}|${t.dtype}|${t.shape.join(',')}\n`);
-    const b = bytesOf(t);
-    if (b.length <= 4096) h.update(b);
-    else {
-      const step = Math.floor(b.length / 64 / 64) * 64; // 64 slices of 64 bytes, aligned
-      for (let k = 0; k < 64; k++) h.update(b.subarray(k * step, k * step + 64));
-      h.update(b.subarray(b.length - 64));
-    }
-  }
 }
 
 function hashImages(h: Hash, images: ImageBatch | undefined): void {
