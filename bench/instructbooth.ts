@@ -7,9 +7,9 @@
 // identifier-only prompts against the mix, epochs to reach a reward on the identifier prompts.
 // A baseline row pulls each DreamBooth model part of the way back toward the base model (weights interpolated,
 // --pull-back, default 0.1): the classic way to trade subject fidelity for prompt fidelity, which InstructBooth claims
-// to beat. A reference row scores the world's own renders of the subject doing each prompt's activity (its reference scenes,
-// activity added): what a perfect model would get. It calibrates the DINO stand-in, which, like DINO in the paper's
-// Appendix C, scores a subject lower when it does something than when it is copied as it was.
+// to beat. A reference row scores the world's own renders of the subject doing each prompt's activity (its reference
+// scenes, activity added): what a perfect model would get. It calibrates the DINO stand-in, which, like DINO in the
+// paper's Appendix C, scores a subject lower when it does something than when it is copied as it was.
 // Last line: JSON {"base":{"text","subject"},"dreambooth":{...},"instructbooth":{...},"instructbooth_unseen":{...},
 // "dreambooth_unseen":{...}, ...}.
 //   npm run bench -- instructbooth [--subjects checkered-square,dotted-heart] [--epochs N] [--no-ablation]

@@ -169,9 +169,7 @@ function fingerprint(model: SdModel, r: Resolved, initial?: LoraWeights): { text
   // one that differs only in some layers, as a merged attention-only LoRA makes it, is another starting point).
   hashWeightsSample(h, model.unet.weights);
   if (initial) hashWeightsSample(h, initial.weights);
-  const { epochs: _epochs, checkpointEvery: _every, loraTargets, ...rest } = r;
-  // The default targets stay out of the text, so checkpoints written before the option existed still resume.
-  const settings = loraTargets === 'attention' ? rest : { ...rest, loraTargets };
+  const { epochs: _epochs, checkpointEvery: _every, ...settings } = r;
   const text = JSON.stringify({
     model: model.source, unet: model.unet.config, resolution: model.resolution, tensors: h.digest('hex').slice(0, 16),
     initialLora: initial ? { rank: initial.rank, alpha: initial.alpha } : null, ...settings,

@@ -11,8 +11,8 @@ import { initTensor } from '../onnx/params.js';
 export type LoraTargets = RegExp | ((prefix: string) => boolean);
 
 /** Named layer sets an adapter can cover (the trainers' `loraTargets`): every attention projection, only the
- * cross-attention ones, where the prompt enters the image, or only their keys and values (what Custom Diffusion
- * fine-tunes: the projections of the prompt's tokens, where DreamBooth puts the subject). */
+ * cross-attention ones, where the prompt enters the image, or only their keys and values (the projections of the
+ * prompt's tokens, what Custom Diffusion fine-tunes). */
 export const LORA_TARGET_SETS = {
   attention: LORA_TARGETS,
   'cross-attention': /\.attn2\.(to_q|to_k|to_v|to_out\.0)$/,
