@@ -5,6 +5,7 @@ import { type Folders, type InputSpec, type NodeDefinition } from './node-api.js
 import type { Prompt, PromptNode } from './prompt.js';
 import { type NodeRegistry, comboOptions, inputInfo } from './registry.js';
 import { orderedInputs, widgetDefault } from './ui-to-api.js';
+import { cycleComponents, shortestCycleThrough } from './graph-cycles.js';
 import { type LiteralProblem, cycleText, exception, expectation, list, literalMessage, ref } from './validate-messages.js';
 import { isPlainObject, preview } from './workflow-ui.js';
 
@@ -197,66 +198,30 @@ class Validator {
     return [...seen];
   }
 
-  /** Adds a dependency_cycle error to every node on a cycle among `ids` (Tarjan's strongly connected components). */
+  /** Adds a dependency_cycle error to every node on a cycle among `ids` and their upstream. */
   markCycles(ids: string[]): void {
-    const index = new Map<string, number>();
-    const low = new Map<string, number>();
-    const onStack = new Set<string>();
-    const stack: string[] = [];
-    let counter = 0;
-    for (const root of ids) {
-      if (index.has(root)) continue;
-      const work: { id: string; next: number }[] = [{ id: root, next: 0 }];
-      index.set(root, counter);
-      low.set(root, counter++);
-      stack.push(root);
-      onStack.add(root);
-      while (work.length > 0) {
-        const frame = work[work.length - 1];
-        const ups = this.check(frame.id).upstream;
-        if (frame.next < ups.length) {
-          const w = ups[frame.next++].source;
-          if (!index.has(w)) {
-            index.set(w, counter);
-            low.set(w, counter++);
-            stack.push(w);
-            onStack.add(w);
-            work.push({ id: w, next: 0 });
-          } else if (onStack.has(w)) low.set(frame.id, Math.min(low.get(frame.id)!, index.get(w)!));
-          continue;
-        }
-        work.pop();
-        if (work.length > 0) {
-          const parent = work[work.length - 1].id;
-          low.set(parent, Math.min(low.get(parent)!, low.get(frame.id)!));
-        }
-        if (low.get(frame.id) === index.get(frame.id)) {
-          const scc: string[] = [];
-          let w: string;
-          do {
-            w = stack.pop()!;
-            onStack.delete(w);
-            scc.push(w);
-          } while (w !== frame.id);
-          const members = new Set(scc);
-          const selfLoop = this.check(frame.id).upstream.some((u) => u.source === frame.id);
-          if (scc.length > 1 || selfLoop) this.reportCycle(members);
-        }
-      }
-    }
+    for (const members of cycleComponents(ids, this.sources)) this.reportCycle(members);
   }
+
+  private sourceIds = new Map<string, string[]>();
+  /** The ids a node reads from (checking it first). */
+  private sources = (id: string): string[] => {
+    let ids = this.sourceIds.get(id);
+    if (!ids) this.sourceIds.set(id, (ids = this.check(id).upstream.map((u) => u.source)));
+    return ids;
+  };
 
   private reportCycle(members: Set<string>): void {
     // One shortest cycle per member for small components; a big component shares one cycle (a BFS per member would
     // be quadratic), read from each member's position on it.
-    const shared = members.size > 50 ? this.cycleThrough(members.values().next().value!, members) : undefined;
+    const shared = members.size > 50 ? shortestCycleThrough(members.values().next().value!, members, this.sources) : undefined;
     const len = shared ? shared.length - 1 : 0;
     const position = new Map(shared?.slice(0, -1).map((id, i) => [id, i]));
     // Offsets along the shared cycle to report: all of it, or its first and last 50 steps.
     const offsets = len + 1 > 100 ? [...Array(50).keys(), -1, ...Array.from({ length: 50 }, (_, k) => len - 49 + k)] : [...Array(len + 1).keys()];
     for (const id of members) {
       let cycle: string[];
-      if (!shared) cycle = this.cycleThrough(id, members);
+      if (!shared) cycle = shortestCycleThrough(id, members, this.sources);
       else {
         // Rotated to start at this member when the member is on it.
         const start = position.get(id) ?? 0;
@@ -274,31 +239,6 @@ class Validator {
         extra_info: { input_name: via.input, linked_node: [via.source, via.slot], cycle, cycle_length: length },
       });
     }
-  }
-
-  /** A shortest cycle start -> ... -> start in data-flow order (source before consumer), within `members`. */
-  private cycleThrough(start: string, members: Set<string>): string[] {
-    // BFS upstream from start until start is reached again.
-    const prev = new Map<string, string>();
-    const queue = [start];
-    for (let qi = 0; qi < queue.length; qi++) {
-      const id = queue[qi];
-      for (const u of this.check(id).upstream) {
-        if (!members.has(u.source)) continue;
-        if (u.source === start) {
-          const path = [start];
-          for (let x = id; x !== start; x = prev.get(x)!) path.push(x);
-          path.push(start);
-          // start feeds id, id feeds prev(id), ... back to start: already in data-flow order.
-          return path;
-        }
-        if (!prev.has(u.source)) {
-          prev.set(u.source, id);
-          queue.push(u.source);
-        }
-      }
-    }
-    return [start, start];
   }
 
   private checkNode(n: NodeRecord): NodeCheck {
