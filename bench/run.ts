@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   instructbooth: () => import('./instructbooth.js'),
   dreambooth: () => import('./dreambooth.js'),
   'pull-back': () => import('./pull-back.js'),
+  'activity-words': () => import('./activity-words.js'),
 };
 
 const name = process.argv[2];
