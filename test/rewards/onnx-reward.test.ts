@@ -13,9 +13,8 @@ import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { encodeModel, toModelProto } from '../../src/runtime/onnx/graph-proto.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';
 import { loadRewardModel } from '../../src/runtime/rewards/index.js';
-import {
-  CLIP_MEAN, CLIP_STD, ClipOnnx, IMAGE_REWARD_MEAN, IMAGE_REWARD_STD, ImageRewardOnnx, loadOnnxReward, readOnnxMetadata,
-} from '../../src/runtime/rewards/onnx-reward.js';
+import { ClipOnnx, ImageRewardOnnx, loadOnnxReward } from '../../src/runtime/rewards/onnx-reward.js';
+import { CLIP_MEAN, CLIP_STD, IMAGE_REWARD_MEAN, IMAGE_REWARD_STD, readOnnxMetadata } from '../../src/runtime/rewards/onnx-reward-settings.js';
 import { resampleImages, resizeShorterAndCenterCrop } from '../../src/runtime/rewards/resample.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-reward-'));

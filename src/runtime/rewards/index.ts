@@ -11,10 +11,10 @@ import type { AlignmentScorer, ImageEmbedder, Releasable } from './types.js';
 export * from './types.js';
 export * from './metrics.js';
 export { BertTokenizer, type BertEncoding, type BertTokenizerOptions } from './bert-tokenizer.js';
+export { ClipOnnx, ImageRewardOnnx, type OnnxRewardModel, loadOnnxReward } from './onnx-reward.js';
 export {
-  CLIP_MEAN, CLIP_STD, ClipOnnx, IMAGE_REWARD_MEAN, IMAGE_REWARD_STD, ImageRewardOnnx, ONNX_REWARD_KINDS, type OnnxRewardKind,
-  type OnnxRewardModel, type OnnxRewardSettings, loadOnnxReward, readOnnxMetadata,
-} from './onnx-reward.js';
+  CLIP_MEAN, CLIP_STD, IMAGE_REWARD_MEAN, IMAGE_REWARD_STD, ONNX_REWARD_KINDS, type OnnxRewardKind, type OnnxRewardSettings, readOnnxMetadata,
+} from './onnx-reward-settings.js';
 export { type ResampleFilter, resampleImages, resizeShorterAndCenterCrop, toNchw } from './resample.js';
 export {
   type TinyClipConfig, TinyClipInit, captionMatches, tinyClipConfig, tinyClipConfigFromJson, tinyClipImageGraph, tinyClipLossGraph,
