@@ -1,6 +1,7 @@
 // How the world benchmarks judge a model on a subject's activity prompts: text fidelity as the issue defines it (the
 // oracle's 0/1: the image shows everything the prompt asks), subject fidelity as the tiny CLIP's image cosine to the
-// subject's images (DINO's role) and the oracle's exact identity check, 16 images a prompt (the recipe's evaluation).
+// subject's images (DINO's role) and the oracle's exact identity check, 16 images a prompt (the recipe's evaluation);
+// also the RL's reward (the oracle's partial credit) and a CLIP-T stand-in (the tiny CLIP's text cosine).
 // Without a model, the world's own renders of the subject doing each prompt's activity: what a perfect model would get.
 import type { ImageBatch } from '../src/runtime/engine/image.js';
 import { Rng } from '../src/runtime/engine/random.js';
@@ -35,7 +36,9 @@ export function activityEvaluator(judges: { oracle: WorldOracle; clip: TinyClipJ
         seed: R.evaluation.seed,
         batchSize: 20,
         references: subjectReferences(subject).images,
-        rewards: [{ name: 'oracle', scorer: alignment }],
+        // The paper's Table 2 judges unseen prompts by the RL's own reward (ImageReward) and CLIP-T: here the
+        // oracle's partial credit (what DDPO learns from) and the tiny CLIP's text cosine (prompt without identifier).
+        rewards: [{ name: 'oracle', scorer: alignment }, { name: 'reward', scorer: judges.oracle }, { name: 'clip-t', scorer: judges.clip, withIdentifier: false }],
         embedder: judges.clip,
         subjectCheck: worldSubjectCheck(subject),
       });
