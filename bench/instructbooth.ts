@@ -156,7 +156,8 @@ const rowNames = [['Base model', 'base'], ['DreamBooth', 'dreambooth'], [`DreamB
 for (const [name, k] of rowNames)
   console.log(`| ${name} | ${fmt(summary[k].text)} | ${fmt(summary[`${k}_unseen`].text)} | ${fmt(summary[k].subject)} | ${fmt(summary[k].subjectMatch)} |`);
 // The paper's own unseen evidence (Table 2, DreamBench) is the RL's reward (ImageReward) and CLIP-T, not a 0/1 judge.
-console.log('\nThe same images judged as the paper judges unseen prompts: the RL\'s reward (the oracle\'s partial credit; ImageReward\'s role) and a CLIP-T stand-in (tiny-CLIP text cosine, prompt without the identifier)');
+const rewardRole = rewardName === 'oracle' ? "the RL's reward" : `not the RL's reward here (--reward ${rewardName})`;
+console.log(`\nThe same images judged as the paper judges unseen prompts: the oracle's partial credit (${rewardRole}; ImageReward's role) and a CLIP-T stand-in (tiny-CLIP text cosine, prompt without the identifier)`);
 console.log('| method | reward, seen | reward, unseen | CLIP-T, seen | CLIP-T, unseen |\n|---|---|---|---|---|');
 for (const [name, k] of rowNames)
   console.log(`| ${name} | ${fmt(summary[k].reward)} | ${fmt(summary[`${k}_unseen`].reward)} | ${fmt(summary[k].clipT)} | ${fmt(summary[`${k}_unseen`].clipT)} |`);
