@@ -69,6 +69,10 @@ export const DDPOUpdate = defineNode({
       type: 'COMBO', optional: true, options: Object.keys(LORA_TARGET_SETS), default: 'attention',
       tooltip: 'The UNet layers the adapter covers: every attention projection (diffusers\' DDPO), only cross-attention, where the prompt enters, or only its keys and values (as Custom Diffusion).',
     },
+    gradient_checkpointing: {
+      type: 'BOOLEAN', optional: true, default: false,
+      tooltip: 'Recompute the UNet\'s activations in the backward pass instead of keeping them: less memory, about one more forward pass of compute a step, the same results (a run may resume with it switched).',
+    },
   },
   outputs: [
     { name: 'MODEL', type: 'MODEL' },
@@ -95,7 +99,7 @@ export const DDPOUpdate = defineNode({
       lr: n('learning_rate', 3e-4), weightDecay: n('weight_decay', 1e-4), maxGradNorm: n('max_grad_norm', 1), loraRank: n('lora_rank', 4),
       loraAlpha: n('lora_rank', 4), loraTargets: String(inputs.lora_targets ?? 'attention') as LoraTargetSet, klWeight: n('kl_weight', 0), seed: n('seed', 0),
       checkpointEvery: n('checkpoint_every', 1), checkpointDir: path.join(ctx.folders.output, 'training', `ddpo-${reward.name}`),
-      signal: ctx.signal, sessionOptions: model.sessionOptions,
+      gradientCheckpointing: inputs.gradient_checkpointing === true, signal: ctx.signal, sessionOptions: model.sessionOptions,
       onProgress: (done, total, phase) => ctx.progress(done, total, phase === 'sample' ? 'sampling' : 'training'),
       onEpoch: (e, samples) => {
         ctx.metrics({ reward_mean: e.rewardMean, reward_std: e.rewardStd, loss: e.loss, approx_kl: e.approxKl, clipfrac: e.clipFrac }, e.epoch);

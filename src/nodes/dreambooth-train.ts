@@ -42,6 +42,11 @@ export const DreamBoothTrain = defineNode({
     checkpoint_every: { type: 'INT', optional: true, default: 100, min: 0, max: 100000, tooltip: 'Steps between checkpoints (0: only at the end and on interrupt).' },
     class_images: { type: 'IMAGE', link: true, optional: true, tooltip: 'From PriorClassGen; without them there is no prior preservation.' },
     prompts: { type: 'PROMPTS', link: true, optional: true, tooltip: 'A subject\'s prompt set (PromptTemplate): its instance and class prompts are used.' },
+    // Last, so that widget values saved before it existed keep their places.
+    gradient_checkpointing: {
+      type: 'BOOLEAN', optional: true, default: false,
+      tooltip: 'Recompute the UNet\'s activations in the backward pass instead of keeping them: less memory, about one more forward pass of compute a step, the same results (a run may resume with it switched).',
+    },
   },
   outputs: [
     { name: 'MODEL', type: 'MODEL' },
@@ -76,6 +81,8 @@ export const DreamBoothTrain = defineNode({
       classImages: settings.priorLossWeight > 0 ? classImages : undefined,
       checkpointEvery: Number(inputs.checkpoint_every ?? 100) || undefined,
       checkpointDir,
+      // Not in `settings`: it changes neither the result nor which checkpoint folder resumes.
+      gradientCheckpointing: inputs.gradient_checkpointing === true,
       signal: ctx.signal,
       sessionOptions: model.sessionOptions,
       onStep: (s) => {

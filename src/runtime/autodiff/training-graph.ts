@@ -3,6 +3,7 @@
 import type { HostTensor } from '../engine/tensor.js';
 import type { Graph } from '../onnx/ir.js';
 import { backward } from './backward.js';
+import { type CheckpointPlan, planCheckpoints, recomputeSegments } from './checkpointing.js';
 
 export interface TrainingGraph {
   graph: Graph;
@@ -15,6 +16,8 @@ export interface TrainingGraph {
   seed: string;
   /** Extra forward outputs kept (e.g. predictions for logging). */
   extraOutputs: string[];
+  /** With gradient checkpointing: the segments and the nodes it added (recomputed copies and their gates). */
+  checkpointing?: { plan: CheckpointPlan; addedNodes: number };
 }
 
 export interface TrainingGraphOptions {
@@ -24,6 +27,11 @@ export interface TrainingGraphOptions {
    */
   trainable?: (name: string) => boolean;
   extraOutputs?: string[];
+  /**
+   * Recompute segments of the forward pass in the backward pass instead of keeping their activations (less memory,
+   * about one more forward pass of compute; the same gradients; docs/checkpointing.md). `{ segments }`: about how many.
+   */
+  gradientCheckpointing?: boolean | { segments?: number };
 }
 
 export function makeTrainingGraph(graph: Graph, loss: string, o: TrainingGraphOptions = {}): TrainingGraph {
@@ -37,8 +45,16 @@ export function makeTrainingGraph(graph: Graph, loss: string, o: TrainingGraphOp
     graph.constants.delete(p); // it changes every step now
     graph.inputs.push(p);
   }
-  const { grads, seed } = backward(graph, loss, params);
   const extra = o.extraOutputs ?? [];
+  const forwardCount = graph.nodes.length;
+  const { grads, seed } = backward(graph, loss, params);
   graph.outputs = [loss, ...extra, ...params.map((p) => grads.get(p)!)];
-  return { graph, loss, params, gradOf: grads, initial, seed, extraOutputs: extra };
+  const gc = o.gradientCheckpointing;
+  let checkpointing: TrainingGraph['checkpointing'];
+  if (gc) {
+    const free = new Set(params);
+    const plan = planCheckpoints(graph, forwardCount, { free: (v) => free.has(v), segments: typeof gc === 'object' ? gc.segments : undefined });
+    checkpointing = { plan, addedNodes: recomputeSegments(graph, forwardCount, plan, seed) };
+  }
+  return { graph, loss, params, gradOf: grads, initial, seed, extraOutputs: extra, checkpointing };
 }

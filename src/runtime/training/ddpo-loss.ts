@@ -96,10 +96,15 @@ export function buildDdpoLoss(unetModel: { config: UNetConfig; weights: Map<stri
   });
 }
 
-/** The training graph: loss, extra outputs and one gradient per adapter weight (nothing else trains). */
-export function ddpoTrainingGraph(unetModel: { config: UNetConfig; weights: Map<string, HostTensor> }, lora: LoraConfig, c: DdpoLossConfig): TrainingGraph {
+/**
+ * The training graph: loss, extra outputs and one gradient per adapter weight (nothing else trains); with gradient
+ * checkpointing the UNet's activations are recomputed in the backward pass (docs/checkpointing.md).
+ */
+export function ddpoTrainingGraph(
+  unetModel: { config: UNetConfig; weights: Map<string, HostTensor> }, lora: LoraConfig, c: DdpoLossConfig, o: { gradientCheckpointing?: boolean } = {},
+): TrainingGraph {
   const g = buildDdpoLoss(unetModel, lora, c);
-  return makeTrainingGraph(g.b.graph, g.loss, { trainable: isLoraParam, extraOutputs: g.extraOutputs });
+  return makeTrainingGraph(g.b.graph, g.loss, { trainable: isLoraParam, extraOutputs: g.extraOutputs, gradientCheckpointing: o.gradientCheckpointing });
 }
 
 /** One minibatch as host data: per sample its step's tensors (each [C,h,w] flat) and scalars. */

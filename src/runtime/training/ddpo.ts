@@ -113,6 +113,11 @@ export interface DdpoOptions {
   onProgress?(done: number, total: number, phase: 'sample' | 'train'): void;
   signal?: AbortSignal;
   sessionOptions?: SessionOptions;
+  /**
+   * Recompute activations in the backward pass instead of keeping them (less memory, about one more forward pass of
+   * compute). The same results, so not part of the fingerprint: a run may resume with it on or off.
+   */
+  gradientCheckpointing?: boolean;
 }
 
 export interface DdpoResult {
@@ -124,7 +129,7 @@ export interface DdpoResult {
   checkpointDir?: string;
 }
 
-type Resolved = Required<Omit<DdpoOptions, 'initialLora' | 'onEpoch' | 'onProgress' | 'signal' | 'sessionOptions' | 'checkpointDir' | 'perPromptStats' | 'reward'>> & {
+type Resolved = Required<Omit<DdpoOptions, 'initialLora' | 'onEpoch' | 'onProgress' | 'signal' | 'sessionOptions' | 'checkpointDir' | 'perPromptStats' | 'reward' | 'gradientCheckpointing'>> & {
   perPromptStats: { bufferSize: number; minCount: number } | false;
 };
 
@@ -241,7 +246,7 @@ export async function trainDdpo(model: SdModel, options: DdpoOptions): Promise<D
   const lossConfig: DdpoLossConfig = {
     batch: r.trainBatch, latentShape, contextShape: [tc.maxPositions, tc.width], guidance: r.guidance, clipRange: r.clipRange, klWeight: r.klWeight,
   };
-  const tg = ddpoTrainingGraph(model.unet, lora, lossConfig);
+  const tg = ddpoTrainingGraph(model.unet, lora, lossConfig, { gradientCheckpointing: options.gradientCheckpointing === true });
   const optimizer = new AdamW({ lr: r.lr, beta1: r.adamBeta1, beta2: r.adamBeta2, eps: r.adamEps, weightDecay: r.weightDecay });
   if (resumed && Object.keys(resumed.optim).length > 0) optimizer.loadStateDict(resumed.optim);
   const trainer = await Trainer.create(tg, optimizer, { session: options.sessionOptions, maxGradNorm: r.maxGradNorm });

@@ -74,6 +74,11 @@ export interface DreamBoothOptions {
   /** Checked before every step: when aborted, a checkpoint is saved (if checkpointDir) and signal.reason thrown. */
   signal?: AbortSignal;
   sessionOptions?: SessionOptions;
+  /**
+   * Recompute activations in the backward pass instead of keeping them (less memory, about one more forward pass of
+   * compute). The same results, so not part of the checkpoints' fingerprint: a run may resume with it on or off.
+   */
+  gradientCheckpointing?: boolean;
 }
 
 export interface DreamBoothResult {

@@ -142,7 +142,9 @@ export async function trainDreamBooth(model: SdModel, o: DreamBoothOptions): Pro
   const mse = op.reduceMean(op.mul(d, d), [1, 2, 3]);
   b.output(op.reduceSum(op.mul(mse, weight), [0, 1, 2, 3], false), 'loss');
   b.output(op.reshape(mse, [B]), 'sample_mse');
-  const tg = makeTrainingGraph(b.graph, 'loss', { trainable: s.mode === 'lora' ? isLoraParam : undefined, extraOutputs: ['sample_mse'] });
+  const tg = makeTrainingGraph(b.graph, 'loss', {
+    trainable: s.mode === 'lora' ? isLoraParam : undefined, extraOutputs: ['sample_mse'], gradientCheckpointing: o.gradientCheckpointing === true,
+  });
 
   const optimizer = FusedAdamW.create({ lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, session: sessionOptions });
   if (resume) {
