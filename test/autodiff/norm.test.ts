@@ -152,3 +152,28 @@ test('GroupNorm (identity-affine InstanceNorm) gradient equals float64 for offse
     assert.ok(worst / Math.max(1, scale) < 1e-4, `offset ${offset} spread ${spread} eps ${eps}: max error ${worst} (scale ${scale})`);
   }
 });
+
+test('GroupNorm + SiLU differentiate as whole subgraphs (gamma and beta too), as the UNet blocks build them', async () => {
+  // gamma and beta as graph inputs shaped like the layer's reshaped parameters, so the fused rule sees its pattern.
+  await gradCheck((b, [x, gamma, beta]) => {
+    const [n, c] = x.shape;
+    const groups = 2;
+    const ones = b.constant({ dtype: 'float32', shape: [27], data: new Float32Array(27).fill(1) });
+    const zeros = b.constant({ dtype: 'float32', shape: [27], data: new Float32Array(27) });
+    const [xn] = b.op('LayerNormalization', [op.reshape(x, [n, groups, -1]), ones, zeros], { axis: A.i(2), epsilon: A.f(1e-5) }, 3);
+    const y = op.add(op.mul(op.reshape(xn, [...x.shape]), gamma), beta);
+    return op.mul(y, op.sigmoid(y));
+  }, [{ shape: [2, 6, 3, 3] }, { shape: [6, 1, 1] }, { shape: [6, 1, 1] }], fd);
+});
+
+test('the fused GroupNorm and SiLU rules replace the node-by-node ones', () => {
+  const b = new GraphBuilder();
+  const x = b.input('x', [2, 8, 4, 4]);
+  const y = groupNorm({ b, params: new RandomInit(1) }, 'gn', x, 4);
+  const loss = op.reduceSum(op.mul(y, op.sigmoid(y)), [0, 1, 2, 3], false);
+  backward(b.graph, loss.name, ['x']);
+  const gradOps = b.graph.nodes.filter((n) => n.name.startsWith('grad/'));
+  // No rule of the inner nodes ran: no gradient scope for the Sigmoid, the LayerNormalization or the Reshapes.
+  assert.deepEqual(gradOps.filter((n) => /^grad\/(Sigmoid|LayerNormalization|Reshape)_/.test(n.name)).map((n) => n.name), []);
+  assert.ok(gradOps.length > 0);
+});

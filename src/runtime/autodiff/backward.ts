@@ -2,6 +2,7 @@
 import { GraphBuilder, type Sym } from '../onnx/builder.js';
 import type { Graph, IRNode } from '../onnx/ir.js';
 import * as op from '../onnx/ops/index.js';
+import { GraphIndex, matchFused } from './fused.js';
 import { gradRule, NON_DIFFERENTIABLE } from './registry.js';
 import './rules/all.js';
 
@@ -40,23 +41,27 @@ export function backward(graph: Graph, loss: string, wrt: string[], o: BackwardO
     const parts = pending.get(name);
     if (!parts) return undefined;
     pending.delete(name);
-    return op.sum(parts);
+    // Two parts as Add, which onnxruntime folds into the Conv that made one of them (FusedConv's sum input).
+    return parts.length === 2 ? op.add(parts[0], parts[1]) : op.sum(parts);
   };
 
   const forwardNodes = [...graph.nodes];
+  const index = new GraphIndex(graph);
   for (let k = forwardNodes.length - 1; k >= 0; k--) {
     const node = forwardNodes[k];
     if (!node.outputs.some((out) => pending.has(out))) continue;
     const dy = node.outputs.map((out) => (out && requires.has(out) ? take(out) : undefined));
     if (dy.every((d) => d === undefined)) continue;
-    const needs = node.inputs.map((i) => i !== '' && requires.has(i));
-    const grads = applyRule(b, node, dy, needs);
-    node.inputs.forEach((name, i) => {
+    const fused = node.outputs.length === 1 ? matchFused(node, index) : undefined;
+    const inputs = fused ? fused.inputs : node.inputs;
+    const needs = inputs.map((i) => i !== '' && requires.has(i));
+    const grads = fused ? b.scope(`grad/${node.name}`, () => fused.grads(b, dy[0]!, needs)) : applyRule(b, node, dy, needs);
+    inputs.forEach((name, i) => {
       const g = grads[i];
       if (!needs[i] || !g) return;
       const want = graph.info(name).shape;
       if (g.shape.length !== want.length || g.shape.some((d, j) => d !== want[j]))
-        throw new Error(`gradient rule for ${node.op} '${node.name}' gave [${g.shape}] for input ${i} '${name}' of shape [${want}]`);
+        throw new Error(`gradient rule for ${node.op} '${node.name}' gave [${g.shape}] for ${fused ? 'subgraph ' : ''}input ${i} '${name}' of shape [${want}]`);
       const list = pending.get(name) ?? [];
       list.push(g);
       pending.set(name, list);

@@ -46,8 +46,10 @@ export class GraphBuilder {
 
   private fresh(base: string): string {
     let name: string;
+    // A node's outputs are named after it (`name_out`), so both must be new (a graph extended by another builder,
+    // as backward() extends the forward graph, may already use them).
     do name = `${base}_${this.counter++}`;
-    while (this.graph.values.has(name));
+    while (this.graph.values.has(name) || this.graph.values.has(`${name}_out`));
     return name;
   }
 

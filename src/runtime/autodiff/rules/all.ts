@@ -6,3 +6,5 @@ import './norm.js';
 import './reduce.js';
 import './resize.js';
 import './shape.js';
+import './fused-group-norm.js';
+import './fused-silu.js';
