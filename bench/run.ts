@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   dreambooth: () => import('./dreambooth.js'),
   'pull-back': () => import('./pull-back.js'),
   'activity-words': () => import('./activity-words.js'),
+  'ddpo-epoch': () => import('./ddpo-epoch.js'),
 };
 
 const name = process.argv[2];
