@@ -20,6 +20,18 @@ export interface SessionOptions {
   deviceId?: number;
   /** Let idle pool threads spin-wait (lower latency for a session that runs alone back to back). Default off. */
   spin?: boolean;
+  /**
+   * How `fromGraph` hands the graph's weights (float initializers of SHARED_WEIGHT_BYTES or more) to onnxruntime.
+   * 'shared': as graph inputs that every run feeds from the graph's own arrays, which onnxruntime reads in place:
+   * each weight is held once, by the graph, and creating the session neither copies nor transforms them. The session
+   * computes with the arrays' current contents (change them in place and its results change). Costs some speed:
+   * onnxruntime cannot prepack them or reorder Conv weights for its NCHWc kernels (SD1.5 UNet forward ~6% slower).
+   * 'copied': as initializers, which onnxruntime copies in, folds and prepacks: a second copy (more with prepacked
+   * and reordered ones), a snapshot taken when the session is created, and slow to create at SD size.
+   * 'auto' (default): 'shared' when they add up to AUTO_SHARE_BYTES or more, where memory and start-up dominate;
+   * 'copied' for smaller models, and always with CUDA (the weights must be on the device).
+   */
+  weights?: 'auto' | 'shared' | 'copied';
 }
 
 const ORT_TYPES: Partial<Record<DType, ort.Tensor.Type>> = {
@@ -56,6 +68,10 @@ function providers(o: SessionOptions): ort.InferenceSession.ExecutionProviderCon
   return ['cpu'];
 }
 
+function onCuda(o: SessionOptions): boolean {
+  return providers(o).some((p) => typeof p !== 'string' && p.name === 'cuda');
+}
+
 function sessionOptions(o: SessionOptions): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: providers(o),
@@ -66,23 +82,70 @@ function sessionOptions(o: SessionOptions): ort.InferenceSession.SessionOptions 
     // Idle pool threads must not spin: several sessions (training, sampling, optimizer) take turns on the same cores,
     // and one session's spinning threads would steal them from the next (measured: forward 1.6x slower).
     extra: { session: { intra_op: { allow_spinning: o.spin ? '1' : '0' } } },
+    // The memory pattern allocates one block for all of a run's intermediates after the first run, beside the arena
+    // chunks that run left behind: twice the activation memory (SD1.5 UNet: +0.9 GB peak), no faster (measured).
+    enableMemPattern: false,
   };
 }
 
 /** Initializers larger than this go to onnxruntime as in-memory external data: no copy into the protobuf. */
 const EXTERNAL_THRESHOLD = 1024;
+/**
+ * Float initializers this large are weights that a 'shared' session feeds from the graph's arrays; smaller ones
+ * (biases, norm scales, constants) are copied in, where onnxruntime can still fold and fuse them.
+ */
+export const SHARED_WEIGHT_BYTES = 64 * 1024;
+/** 'auto' shares a graph's weights when they add up to this much (text encoders, VAEs and UNets at SD size). */
+export const AUTO_SHARE_BYTES = 64 * 1024 * 1024;
+const SHAREABLE = new Set<DType>(['float32', 'float16', 'float64']);
+
+/** The graph's initializers that a 'shared' session feeds instead of copying: large float tensors some node reads. */
+export function sharedWeightNames(graph: Graph, extraOutputs: readonly string[] = []): Set<string> {
+  const read = new Set<string>();
+  for (const n of graph.nodes) for (const i of n.inputs) read.add(i);
+  const notInput = new Set([...graph.inputs, ...graph.outputs, ...extraOutputs]);
+  const names = new Set<string>();
+  for (const [name, t] of graph.initializers)
+    if (SHAREABLE.has(t.dtype) && t.data.byteLength >= SHARED_WEIGHT_BYTES && read.has(name) && !notInput.has(name)) names.add(name);
+  return names;
+}
+
+/**
+ * The onnxruntime session with the shared weights bound: `run` adds them to the feeds, and the input names and
+ * metadata leave them out, so callers (also those running `session.ort` directly) see the graph's own inputs.
+ */
+function bindWeights(s: ort.InferenceSession, weights: Record<string, ort.Tensor>): ort.InferenceSession {
+  const hidden = new Set(Object.keys(weights));
+  if (!hidden.size) return s;
+  const inputNames = s.inputNames.filter((n) => !hidden.has(n));
+  const inputMetadata = s.inputMetadata.filter((m) => !hidden.has(m.name));
+  const run = (feeds: ort.InferenceSession.FeedsType, ...rest: unknown[]) => (s.run as (...a: unknown[]) => Promise<ort.InferenceSession.ReturnType>)({ ...weights, ...feeds }, ...rest);
+  return new Proxy(s, {
+    get(target, p) {
+      if (p === 'run') return run;
+      if (p === 'inputNames') return inputNames;
+      if (p === 'inputMetadata') return inputMetadata;
+      const v = Reflect.get(target, p, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
 
 export class Session {
   private constructor(
     readonly ort: ort.InferenceSession,
     readonly inputNames: readonly string[],
     readonly outputNames: readonly string[],
+    /** Weights fed from the graph's arrays at every run ('shared'); empty when copied in. */
+    readonly sharedWeights: readonly string[] = [],
   ) {}
 
   /** `extraOutputs` exposes intermediate values too (their types are left for onnxruntime to infer). */
   static async fromGraph(graph: Graph, o: SessionOptions = {}, extraOutputs: string[] = []): Promise<Session> {
+    const shared = Session.sharing(graph, o, extraOutputs);
     const externalData: { path: string; data: Uint8Array }[] = [];
     const model = toModelProto(graph, {
+      asInputs: shared,
       initializer: (name, t) => {
         if (t.data.byteLength < EXTERNAL_THRESHOLD) return undefined;
         const path = `w${externalData.length}.bin`;
@@ -91,7 +154,22 @@ export class Session {
       },
     });
     model.graph!.output!.push(...extraOutputs.map((name) => onnx.ValueInfoProto.create({ name })));
-    return Session.fromBytes(encodeModel(model), o, externalData);
+    const s = await ort.InferenceSession.create(encodeModel(model), { ...sessionOptions(o), externalData });
+    const weights: Record<string, ort.Tensor> = {};
+    for (const name of shared) weights[name] = toOrt(graph.initializers.get(name)!);
+    const bound = bindWeights(s, weights);
+    return new Session(bound, bound.inputNames, bound.outputNames, [...shared]);
+  }
+
+  /** The initializers `fromGraph` would feed from the graph's arrays under these options. */
+  static sharing(graph: Graph, o: SessionOptions = {}, extraOutputs: readonly string[] = []): Set<string> {
+    const mode = o.weights ?? 'auto';
+    if (mode === 'copied' || onCuda(o)) return new Set();
+    const names = sharedWeightNames(graph, extraOutputs);
+    if (mode === 'shared') return names;
+    let bytes = 0;
+    for (const n of names) bytes += graph.initializers.get(n)!.data.byteLength;
+    return bytes >= AUTO_SHARE_BYTES ? names : new Set();
   }
 
   /** A model file, with any external data beside it (onnxruntime reads it directly). */

@@ -31,7 +31,8 @@ function attrFromProto(p: IAttributeProto): AttrValue | undefined {
 }
 
 function valueInfo(graph: Graph, name: string): IValueInfoProto {
-  const v = graph.info(name);
+  const t = graph.values.has(name) ? undefined : graph.initializers.get(name);
+  const v = t ? { dtype: t.dtype, shape: t.shape } : graph.info(name);
   return {
     name,
     type: { tensorType: { elemType: DTYPE_CODES[v.dtype], shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
@@ -43,6 +44,11 @@ export interface ToProtoOptions {
   initializer?: (name: string, t: HostTensor) => ITensorProto | undefined;
   /** Also record the shapes of intermediate values (value_info). */
   intermediateShapes?: boolean;
+  /**
+   * Initializers written as graph inputs instead (declared with their dtype and shape, no data): whoever runs the
+   * model feeds them, e.g. from the graph's own arrays.
+   */
+  asInputs?: ReadonlySet<string>;
 }
 
 export function toModelProto(graph: Graph, o: ToProtoOptions = {}): ModelProto {
@@ -54,7 +60,9 @@ export function toModelProto(graph: Graph, o: ToProtoOptions = {}): ModelProto {
     output: n.outputs,
     attribute: Object.entries(n.attrs).map(([k, a]) => attrToProto(k, a)),
   }));
-  const initializer = [...graph.initializers].map(([name, t]) => o.initializer?.(name, t) ?? toTensorProto(name, t));
+  const asInputs = o.asInputs ?? new Set<string>();
+  const initializer = [...graph.initializers].filter(([name]) => !asInputs.has(name)).map(([name, t]) => o.initializer?.(name, t) ?? toTensorProto(name, t));
+  const inputs = [...graph.inputs, ...[...asInputs].filter((n) => graph.initializers.has(n) && !graph.inputs.includes(n))];
   const io = new Set([...graph.inputs, ...graph.outputs]);
   const domains = new Set(graph.nodes.map((n) => n.domain).filter((d) => d));
   return onnx.ModelProto.create({
@@ -65,7 +73,7 @@ export function toModelProto(graph: Graph, o: ToProtoOptions = {}): ModelProto {
       name: graph.name,
       node: nodes,
       initializer,
-      input: graph.inputs.map((n) => valueInfo(graph, n)),
+      input: inputs.map((n) => valueInfo(graph, n)),
       output: graph.outputs.map((n) => valueInfo(graph, n)),
       valueInfo: o.intermediateShapes ? [...graph.values.keys()].filter((n) => !io.has(n) && !graph.initializers.has(n)).map((n) => valueInfo(graph, n)) : [],
     },
