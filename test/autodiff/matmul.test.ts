@@ -1,5 +1,9 @@
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { backward } from '../../src/runtime/autodiff/backward.js';
+import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { A } from '../../src/runtime/onnx/ir.js';
+import { attention } from '../../src/runtime/onnx/layers.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';
 import { gradCheck } from './gradcheck.js';
 
@@ -27,4 +31,13 @@ test('Gemm with transposes, alpha, beta and broadcast bias', async () => {
         [{ shape: tA ? [4, 5] : [5, 4] }, { shape: tB ? [3, 4] : [4, 3] }, { shape: [3] }],
       );
   await gradCheck((_, [x, y]) => op.gemm(x, y, null, { transB: true }), [{ shape: [6, 5] }, { shape: [2, 5] }]);
+});
+
+test('attention (Softmax then MatMul with V) differentiated as one piece: gradients of q, k, v; no softmax rule', async () => {
+  await gradCheck((_, [q, k, v]) => attention(q, k, v, 2), [{ shape: [2, 5, 4] }, { shape: [2, 3, 4] }, { shape: [2, 3, 4] }], { tol: 1e-2 });
+  const b = new GraphBuilder();
+  const [q, k, v] = ['q', 'k', 'v'].map((n) => b.input(n, [1, 4, 8]));
+  const out = attention(q, k, v, 2);
+  backward(b.graph, op.reduceSum(op.mul(out, out), [0, 1, 2], false).name, ['q', 'k', 'v']);
+  assert.equal(b.graph.nodes.filter((n) => n.name.startsWith('grad/Softmax_')).length, 0);
 });

@@ -6,5 +6,6 @@ import './norm.js';
 import './reduce.js';
 import './resize.js';
 import './shape.js';
+import './fused-attention.js';
 import './fused-group-norm.js';
 import './fused-silu.js';
