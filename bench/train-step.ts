@@ -58,6 +58,8 @@ const fwdMs: number[] = [];
 const torchStep: number[] = [];
 const torchFwd: number[] = [];
 let torchVersion: string | undefined;
+/** Each round's engine / PyTorch ratio of median step times. */
+const roundRatios: number[] = [];
 let loss = 0;
 const script = path.join(import.meta.dirname, '../scripts/torch/bench_train_step.py');
 const haveTorch = (() => {
@@ -85,6 +87,9 @@ for (let round = 0; round < ROUNDS; round++) {
     encoding: 'utf8',
   });
   const r = JSON.parse(out.trim().split('\n').pop()!);
+  const ours = median(stepMs.slice(-per));
+  roundRatios.push(ours / median(r.step_ms));
+  console.log(`round ${round + 1}: engine ${ours.toFixed(1)} ms, pytorch ${median(r.step_ms).toFixed(1)} ms, ratio ${roundRatios.at(-1)!.toFixed(2)}x`);
   torchStep.push(...r.step_ms);
   torchFwd.push(...r.forward_ms);
   torchVersion = r.torch_version;
@@ -107,8 +112,9 @@ console.log(`training graph: ${tg.graph.nodes.length} nodes, ${(trainFlops / 1e9
 const torch = haveTorch ? { torch_ms_per_step: median(torchStep), torch_forward_ms: median(torchFwd) } : undefined;
 if (torch) console.log(`pytorch ${torchVersion} reference: train step median=${torch.torch_ms_per_step.toFixed(1)} ms, forward-only median=${torch.torch_forward_ms.toFixed(1)} ms`);
 else console.log('pytorch reference: not run (/usr/bin/python3 with torch not found; apt-get install python3-torch libopenblas0-pthread)');
-const ratio = torch ? msPerStep / torch.torch_ms_per_step : null;
-if (ratio !== null) console.log(`ratio engine/pytorch: train step ${ratio.toFixed(2)}x, forward ${(forwardMs / torch!.torch_forward_ms).toFixed(2)}x`);
+// The JSON's ratio: the median of the rounds' ratios (each round's engine and PyTorch steps ran minutes apart at most).
+const ratio = torch ? median(roundRatios) : null;
+if (ratio !== null) console.log(`ratio engine/pytorch: train step ${ratio.toFixed(2)}x (median of the rounds), forward ${(forwardMs / torch!.torch_forward_ms).toFixed(2)}x`);
 console.log(JSON.stringify({
   ms_per_step: +msPerStep.toFixed(2), forward_ms: +forwardMs.toFixed(2), peak_rss_mb: +peakRssMb.toFixed(1),
   gflops_per_s: +(trainFlops / 1e6 / msPerStep).toFixed(1), torch_ms_per_step: torch?.torch_ms_per_step ?? null,
