@@ -287,7 +287,7 @@ test('loadTrainingState refuses other safetensors files', () => {
   assert.throws(() => saveTrainingState(file, { params: new Map(), optimizer: {}, step: -1 }), /step/);
 });
 
-test('FusedAdamW (one onnxruntime run) matches AdamW step for step, on flat and scattered parameters, and resumes', async () => {
+test('FusedAdamW (onnxruntime runs) matches AdamW step for step, on flat and scattered parameters, in chunks, and resumes', async () => {
   const { FusedAdamW } = await import('../../src/runtime/engine/optim/fused-adamw.js');
   const { AdamW } = await import('../../src/runtime/engine/optim/adamw.js');
   const { viewsOf, layoutOf } = await import('../../src/runtime/engine/optim/flat.js');
@@ -305,15 +305,19 @@ test('FusedAdamW (one onnxruntime run) matches AdamW step for step, on flat and 
   const host = new AdamW(opts);
   const fusedFlat = FusedAdamW.create({ ...opts, session: { threads: 1 } });
   const fusedScattered = FusedAdamW.create({ ...opts, session: { threads: 1 } });
+  // 138 values in runs of 50, 50 and 38.
+  const chunked = copy(start);
+  const fusedChunked = FusedAdamW.create({ ...opts, session: { threads: 1 }, chunk: 50 });
   for (let s = 0; s < 5; s++) {
     const g = make();
     const lr = 0.05 / (s + 1);
     host.step(ref, g, lr);
     await fusedFlat.step(flat, g, lr);
     await fusedScattered.step(scattered, g, lr);
+    await fusedChunked.step(chunked, g, lr);
   }
   for (const [k, v] of ref)
-    for (const got of [flat.get(k)!, scattered.get(k)!])
+    for (const got of [flat.get(k)!, scattered.get(k)!, chunked.get(k)!])
       for (let i = 0; i < v.length; i++) assert.ok(Math.abs(got[i] - v[i]) <= 1e-6 * Math.max(1, Math.abs(v[i])), `${k}[${i}]: ${got[i]} vs ${v[i]}`);
   // State moves between the two optimizers: continue the host optimizer from the fused one's state.
   const resumed = new AdamW(opts);
