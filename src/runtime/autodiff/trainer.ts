@@ -40,7 +40,8 @@ export class Trainer {
   }
 
   static async create(tg: TrainingGraph, optimizer: Optimizer, o: { session?: SessionOptions; maxGradNorm?: number } = {}): Promise<Trainer> {
-    const session = await Session.fromGraph(tg.graph, o.session);
+    // A graph that recomputes activations to save memory should not keep its peak in onnxruntime's arena either.
+    const session = await Session.fromGraph(tg.graph, tg.checkpointing ? { memArena: false, ...o.session } : o.session);
     return new Trainer(tg, session, optimizer, o.maxGradNorm);
   }
 
