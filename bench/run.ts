@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   'pull-back': () => import('./pull-back.js'),
   'activity-words': () => import('./activity-words.js'),
   'ddpo-epoch': () => import('./ddpo-epoch.js'),
+  'sd-train-step': () => import('./sd-train-step.js'),
 };
 
 const name = process.argv[2];
