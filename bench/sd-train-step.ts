@@ -9,11 +9,9 @@
 // would not fit; a child killed anyway is reported as skipped with its signal. Run it alone (flock /tmp/ib-cpu.lock).
 // Last line: JSON {"lora":{"s_per_step","peak_rss_mb","torch_s_per_step","torch_peak_rss_mb"},"lora_ckpt",...}.
 //   BENCH_STEPS=2  BENCH_ROWS=lora,lora_ckpt,full,full_ckpt  BENCH_SIDES=engine,torch
-//   BENCH_MEM_PATTERN=on|off: force onnxruntime's memory pattern on every session the engine child creates (default:
-//   what src/runtime/engine/session.ts sets)  BENCH_ARENA=off: the same for onnxruntime's CPU memory arena
-//   BENCH_ADAMW=grouped: (from before FusedAdamW updated in chunks itself) one FusedAdamW per group of
-//   at most 2^25 consecutive values, their sessions without the memory arena (the one-run update over all 860M values
-//   holds several parameter-sized temporaries; see the full rows' skip reason)
+//   BENCH_MEM_PATTERN=on|off, BENCH_ARENA=on|off: force onnxruntime's memory pattern or CPU memory arena on every
+//   session the engine child creates (default: what session.ts and the trainer choose: the pattern off; the arena off
+//   for a training session with gradient checkpointing, on for the others)
 //   BENCH_GC=1: collect garbage after every gradients run (onnxruntime-node hands back a fresh copy of every output,
 //   pre-allocated ones too: in full fine-tuning 3.3 GB of gradients that otherwise live until V8's next collection)
 //   BENCH_SIZE=64 (latent side; smaller only to try the plumbing)
@@ -24,7 +22,6 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { makeTrainingGraph } from '../src/runtime/autodiff/training-graph.js';
 import { Trainer } from '../src/runtime/autodiff/trainer.js';
-import type { Optimizer, ParamMap } from '../src/runtime/engine/optim/common.js';
 import { FusedAdamW } from '../src/runtime/engine/optim/fused-adamw.js';
 import { Rng } from '../src/runtime/engine/random.js';
 import type { HostTensor } from '../src/runtime/engine/tensor.js';
@@ -43,9 +40,7 @@ const ALPHA = 4;
 const STEPS = Number(process.env.BENCH_STEPS ?? 2);
 const SIZE = Number(process.env.BENCH_SIZE ?? 64);
 const MEM_PATTERN = process.env.BENCH_MEM_PATTERN as 'on' | 'off' | undefined;
-const ARENA_OFF = process.env.BENCH_ARENA === 'off';
-const GROUPED = process.env.BENCH_ADAMW === 'grouped';
-const GROUP_VALUES = 2 ** 25;
+const ARENA = process.env.BENCH_ARENA as 'on' | 'off' | undefined;
 const GC = process.env.BENCH_GC === '1';
 const MB = 2 ** 20;
 const GB = 2 ** 30;
@@ -63,51 +58,19 @@ interface Result { s_per_step: number; steps_s: number[]; peak_rss_mb: number; l
 
 // ---- engine child: one row in this process ----
 
-/** FusedAdamW over consecutive groups of parameters (each group's values stay one contiguous view: no copies). */
-class GroupedFusedAdamW implements Optimizer {
-  private groups?: { names: string[]; opt: FusedAdamW }[];
-  constructor(private readonly make: () => FusedAdamW, private readonly maxValues: number) {}
-  get stepCount(): number {
-    return this.groups?.[0].opt.stepCount ?? 0;
-  }
-  async step(params: ParamMap, grads: ParamMap, lr?: number): Promise<void> {
-    if (!this.groups) {
-      this.groups = [];
-      let size = 0;
-      for (const [n, g] of grads) {
-        if (!this.groups.length || size + g.length > this.maxValues) {
-          this.groups.push({ names: [], opt: this.make() });
-          size = 0;
-        }
-        this.groups.at(-1)!.names.push(n);
-        size += g.length;
-      }
-    }
-    const pick = (m: ParamMap, names: string[]): ParamMap => new Map(names.map((n) => [n, m.get(n)!]));
-    for (const g of this.groups) await g.opt.step(pick(params, g.names), pick(grads, g.names), lr);
-  }
-  stateDict(): Record<string, HostTensor> {
-    return Object.assign({}, ...(this.groups ?? []).map((g) => g.opt.stateDict()));
-  }
-  loadStateDict(): void {
-    throw new Error('GroupedFusedAdamW (bench only) does not load state');
-  }
-}
-
 async function child(mode: Mode, ckpt: boolean) {
   // Should memory run out anyway, the kernel's OOM killer takes this process first, not a neighbour.
   try {
     fs.writeFileSync('/proc/self/oom_score_adj', '1000');
   } catch {}
-  // The bench's own session options, where asked: set on every session this process creates, whatever session.ts's
-  // defaults are (the optimizer's sessions are created after the trainer's, at the first step).
-  let optimizerSessions = false;
-  if (MEM_PATTERN || ARENA_OFF || GROUPED) {
+  // The bench's own session options, where asked: set on every session this process creates, whatever session.ts and
+  // the trainer choose.
+  if (MEM_PATTERN || ARENA) {
     const create = ort.InferenceSession.create.bind(ort.InferenceSession) as (...a: unknown[]) => Promise<ort.InferenceSession>;
     (ort.InferenceSession as { create: unknown }).create = (model: unknown, o: ort.InferenceSession.SessionOptions = {}) => create(model, {
       ...o,
       ...(MEM_PATTERN ? { enableMemPattern: MEM_PATTERN === 'on' } : {}),
-      ...(ARENA_OFF || (GROUPED && optimizerSessions) ? { enableCpuMemArena: false } : {}),
+      ...(ARENA ? { enableCpuMemArena: ARENA === 'on' } : {}),
     });
   }
   const rss = () => process.memoryUsage().rss / MB;
@@ -126,10 +89,8 @@ async function child(mode: Mode, ckpt: boolean) {
   const buildS = (performance.now() - t0) / 1000;
   const trainable = tg.params.reduce((n, p) => n + tg.initial.get(p)!.data.length, 0);
   t0 = performance.now();
-  const adamw = () => FusedAdamW.create({ lr: 1e-4, weightDecay: 1e-2, session: { threads: THREADS } });
-  const optimizer = GROUPED ? new GroupedFusedAdamW(adamw, GROUP_VALUES) : adamw();
+  const optimizer = FusedAdamW.create({ lr: 1e-4, weightDecay: 1e-2, session: { threads: THREADS } });
   const trainer = await Trainer.create(tg, optimizer, { session: { threads: THREADS } });
-  optimizerSessions = true;
   // The trainer holds its own flat copy of the trainable values now (as DreamBooth does: gigabytes in full mode).
   // (The starting values' backing stores are freed by a sweep after the collection: collect again a tick later.)
   tg.initial.clear();
@@ -174,7 +135,7 @@ async function child(mode: Mode, ckpt: boolean) {
     build_s: buildS, session_s: sessionS, trainable, nodes: tg.graph.nodes.length, forward_nodes: forwardNodes,
     segments: tg.checkpointing?.plan.segments.length ?? null,
     saved_estimate_mb: tg.checkpointing ? Object.fromEntries(Object.entries(tg.checkpointing.plan.estimate).map(([k, v]) => [k, Math.round(v / MB)])) : null,
-    mem_pattern: MEM_PATTERN ?? 'session.ts default', arena: ARENA_OFF ? 'off' : 'session.ts default', adamw: GROUPED ? 'grouped' : 'fused', gc_after_gradients: GC,
+    mem_pattern: MEM_PATTERN ?? 'default', arena: ARENA ?? 'default', gc_after_gradients: GC,
   };
   await trainer.release();
   console.log(JSON.stringify(out));
@@ -202,12 +163,10 @@ async function parent() {
   const haveTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
   const W = unetParamCount(SD15_UNET) * 4;
   // Activations and runtime overhead of one step at 512 px, batch 1: the LoRA rows' peaks less the weights, measured
-  // on this machine (onnxruntime 1.30, torch 1.13: engine 8.6/4.3 GB, torch 7.4/4.0 GB) plus ~10%. The full rows use
+  // on this machine (onnxruntime 1.30, torch 1.13: engine 8.4/4.2 GiB, torch ~7.3/3.9 GiB) plus ~10%. The full rows use
   // the LoRA row's measured peak when it ran in this bench.
   const ACT = { engine: { off: 9.5 * GB, on: 4.8 * GB }, torch: { off: 8.2 * GB, on: 4.4 * GB } };
-  // FusedAdamW runs its update over every trainable value in one onnxruntime run; its temporaries measured 7.2x the
-  // trainable bytes at 100M values (they stay in the session's arena); grouped, a few groups' worth at most.
-  // FusedAdamW updates ADAMW_CHUNK values per run (its temporaries a few chunks' worth); grouped, likewise.
+  // FusedAdamW updates ADAMW_CHUNK (16M) values per run: its temporaries are a few chunks' worth.
   const OPT_TEMPS = 0.5 * GB;
   const measured: Record<string, Partial<Record<'engine' | 'torch', number>>> = {};
   const fmt = (b: number) => `${(b / GB).toFixed(1)} GB`;
@@ -219,8 +178,7 @@ async function parent() {
     if (row.mode === 'lora') return { need: W + ACT[side][k], why: `weights ${fmt(W)} + activations ~${fmt(ACT[side][k])}` };
     const opt = 3 * W; // gradients, exp_avg, exp_avg_sq
     if (side === 'torch') return { need: base + opt, why: `${baseWhy} + grads and AdamW moments ${fmt(opt)}` };
-    const temps = `${GROUPED ? 'grouped ' : ''}FusedAdamW's temporaries ~${fmt(OPT_TEMPS)}`;
-    return { need: base + opt + OPT_TEMPS, why: `${baseWhy} + grads and AdamW moments ${fmt(opt)} + ${temps}` };
+    return { need: base + opt + OPT_TEMPS, why: `${baseWhy} + grads and AdamW moments ${fmt(opt)} + FusedAdamW's temporaries ~${fmt(OPT_TEMPS)}` };
   };
 
   const results: Record<string, { engine?: Result | { skipped: string }; torch?: Result | { skipped: string } }> = {};
@@ -262,7 +220,7 @@ async function parent() {
     r && !('skipped' in r) ? +r[k].toFixed(digits) : null;
   const ratio = (a: number | null, b: number | null) => (a !== null && b !== null ? `${(a / b).toFixed(2)}x` : '-');
   const cell = (v: number | null, unit: string) => (v === null ? 'skipped' : `${v}${unit}`);
-  const engineOptions = [GROUPED && 'BENCH_ADAMW=grouped', MEM_PATTERN && `BENCH_MEM_PATTERN=${MEM_PATTERN}`, ARENA_OFF && 'BENCH_ARENA=off', GC && 'BENCH_GC=1'].filter(Boolean);
+  const engineOptions = [MEM_PATTERN && `BENCH_MEM_PATTERN=${MEM_PATTERN}`, ARENA && `BENCH_ARENA=${ARENA}`, GC && 'BENCH_GC=1'].filter(Boolean);
   console.log(`\nSD1.5 UNet training step, batch 1, ${SIZE}x${SIZE} latent, ${THREADS} threads, ${STEPS} timed steps after 1 warm-up (LoRA rank ${RANK}, alpha ${ALPHA}; AdamW)${engineOptions.length ? `; engine with ${engineOptions.join(', ')}` : ''}`);
   console.log('row        | engine s/step | pytorch s/step | ratio | engine peak RSS | pytorch peak RSS | ratio');
   const json: Record<string, Record<string, number | string | null>> = {};
