@@ -44,20 +44,19 @@ import { TinyClipJudge } from '../src/runtime/rewards/tiny-clip-judge.js';
 import { ACTIVITIES, COLORS, CONTEXTS, SHAPES } from '../src/runtime/world/attributes.js';
 import {
   SUBJECTS,
-  type ParsedPrompt,
   type Scene,
   type Subject,
   TYPICAL_DEGRADATION,
   baseTrainingCaptions,
   caption,
   degrade,
-  parsePrompt,
   renderScenes,
   sampleSubjectScene,
   subjectReferenceScenes,
   worldVocabulary,
 } from '../src/runtime/world/index.js';
 import { numberOption, parseArgs } from './common/args.js';
+import { captionHolds } from './world-training/caption-truth.js';
 
 const args = parseArgs(process.argv.slice(2), ['quick', 'eval-only']);
 const quick = args.quick === true;
@@ -130,21 +129,6 @@ function makePool(nBase: number, nPairs: number, seed: number): Pool {
   return { images: renderScenes(scenes, RES), captions, scenes, identity, units };
 }
 
-const parsed = new Map<string, ParsedPrompt>();
-/** Whether a caption is true of a scene: every attribute it names, and its identifier (if any) is the scene's. */
-function holds(text: string, scene: Scene, identity: string): boolean {
-  let p = parsed.get(text);
-  if (!p) parsed.set(text, (p = parsePrompt(text)));
-  if (p.identifiers.some((w) => w !== identity)) return false;
-  return p.requirements.every((r) => {
-    switch (r.attribute) {
-      case 'class': return scene.objectClass === r.value;
-      case 'body': return scene.body === r.value;
-      default: return scene[r.attribute] === r.value;
-    }
-  });
-}
-
 async function train(): Promise<number> {
   const tData = performance.now();
   const pool = makePool(N_BASE, N_PAIRS, SEED + 1000);
@@ -165,7 +149,7 @@ async function train(): Promise<number> {
     }
     const captions = rows.map((k) => pool.captions[k]);
     const matches = new Float32Array(n * n);
-    rows.forEach((k, i) => captions.forEach((c, j) => { matches[i * n + j] = i === j || holds(c, pool.scenes[k], pool.identity[k]) ? 1 : 0; }));
+    rows.forEach((k, i) => captions.forEach((c, j) => { matches[i * n + j] = i === j || captionHolds(c, pool.scenes[k], pool.identity[k]) ? 1 : 0; }));
     return {
       pixel_values: { dtype: 'float32', shape: [n, 3, RES, RES], data: toNchw(images) },
       input_ids: { dtype: 'int64', shape: [n, L], data: tokenizer.encodeBatch(captions, { length: L }) },

@@ -28,6 +28,9 @@ export interface TinyClipConfig {
   groups: number;
   /** Width of the shared embedding space. */
   embedDim: number;
+  /** How the last feature map becomes one vector: 'mean' averages it (where things are is lost), 'flatten' projects
+   * every position (a text encoder that must tell "on the left" from "on the right" needs it). */
+  pool: 'mean' | 'flatten';
   /** Token sequence length the text tower reads (bos and eos included). */
   textLength: number;
   text: ClipTextConfig;
@@ -43,6 +46,7 @@ export function tinyClipConfig(vocabSize: number, o: Partial<Omit<TinyClipConfig
     stageChannels: [32, 64, 128],
     groups: 8,
     embedDim: 64,
+    pool: 'mean',
     textLength: 32,
     maxLogitScale: 100,
     ...rest,
@@ -60,10 +64,12 @@ export function tinyClipConfigFromJson(j: Record<string, unknown>, where = 'conf
   if (!t || typeof t !== 'object') throw new Error(`${where}: 'text' (the text tower's config) is missing`);
   if (!Array.isArray(j.stageChannels) || j.stageChannels.some((c) => typeof c !== 'number')) throw new Error(`${where}: 'stageChannels' must be an array of numbers`);
   const act = t.act ?? 'quick_gelu';
+  const pool = j.pool ?? 'mean';
+  if (pool !== 'mean' && pool !== 'flatten') throw new Error(`${where}: 'pool' must be mean or flatten`);
   if (act !== 'quick_gelu' && act !== 'gelu') throw new Error(`${where}: 'text.act' must be quick_gelu or gelu`);
   return {
     imageSize: num(j, 'imageSize', ''), stemChannels: num(j, 'stemChannels', ''), stageChannels: j.stageChannels as number[],
-    groups: num(j, 'groups', ''), embedDim: num(j, 'embedDim', ''), textLength: num(j, 'textLength', ''),
+    groups: num(j, 'groups', ''), embedDim: num(j, 'embedDim', ''), pool, textLength: num(j, 'textLength', ''),
     maxLogitScale: num(j, 'maxLogitScale', ''),
     text: {
       vocabSize: num(t, 'vocabSize', 'text.'), width: num(t, 'width', 'text.'), layers: num(t, 'layers', 'text.'),
@@ -107,7 +113,8 @@ export function tinyClipImage(ctx: LayerContext, cfg: TinyClipConfig, pixels: Sy
     x = op.add(x, r);
   });
   x = silu(groupNorm(ctx, `${P}.post_norm`, x, cfg.groups));
-  const pooled = op.reduceMean(x, [2, 3], false);
+  const [n, ch, fh, fw] = x.shape;
+  const pooled = cfg.pool === 'flatten' ? op.reshape(x, [n, ch * fh * fw]) : op.reduceMean(x, [2, 3], false);
   return l2normalize(linear(ctx, 'visual_projection', pooled, cfg.embedDim, false));
 }
 

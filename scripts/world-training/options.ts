@@ -1,0 +1,92 @@
+// The command line of `npm run train:world` and the embedded model's architectures.
+import fs from 'node:fs';
+import path from 'node:path';
+import { TINY_UNET, TINY_VAE, type UNetConfig, type VaeConfig } from '../../src/runtime/models/configs.js';
+import { type TinyClipConfig, tinyClipConfig } from '../../src/runtime/rewards/tiny-clip.js';
+import { numberOption, parseArgs } from '../common/args.js';
+
+export interface WorldTraining {
+  /** Where the finished diffusers folder goes. */
+  out: string;
+  /** Checkpoints and finished stages (<out>/.train). */
+  workDir: string;
+  quick: boolean;
+  seed: number;
+  /** Image side in pixels. */
+  res: number;
+  opt: {
+    vaeSteps: number;
+    decoderSteps: number;
+    vaeBatch: number;
+    vaeImages: number;
+    clipSteps: number;
+    clipBatch: number;
+    clipImages: number;
+    unetSteps: number;
+    unetBatch: number;
+    examples: number;
+    scaleImages: number;
+    evalCount: number;
+    ckptEvery: number;
+    logEvery: number;
+  };
+  /** Stage name -> seconds. */
+  times: Record<string, number>;
+}
+
+export function parseWorldTraining(argv: string[]): WorldTraining {
+  const args = parseArgs(argv, ['quick', 'fresh']);
+  const quick = args.quick === true;
+  const num = numberOption(args);
+  const out = path.resolve(typeof args.out === 'string' ? args.out : 'models/embedded');
+  const workDir = path.join(out, '.train');
+  if (args.fresh) fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(workDir, { recursive: true });
+  return {
+    out, workDir, quick, seed: num('seed', 0, 0), res: 32, times: {},
+    opt: {
+      vaeSteps: num('vae-steps', 700, 100),
+      decoderSteps: num('decoder-steps', 3000, 100),
+      vaeBatch: num('vae-batch', 32, 16),
+      vaeImages: num('vae-images', 20000, 1000),
+      clipSteps: num('clip-steps', 1500, 60),
+      clipBatch: num('clip-batch', 128, 64),
+      clipImages: num('clip-images', 30000, 2000),
+      unetSteps: num('unet-steps', 14000, 150),
+      unetBatch: num('unet-batch', 48, 16),
+      examples: num('examples', 30000, 1000),
+      scaleImages: num('scale-images', 4096, 512),
+      evalCount: num('eval', 64, 64),
+      ckptEvery: num('ckpt-every', 500, 100),
+      logEvery: num('log-every', 50, 25),
+    },
+  };
+}
+
+export const VAE_CONFIG: VaeConfig = { ...TINY_VAE, blockOutChannels: [32, 64, 64], layersPerBlock: 1, normNumGroups: 8, scalingFactor: 1 };
+
+export const UNET_CONFIG: UNetConfig = {
+  ...TINY_UNET,
+  blockOutChannels: [48, 64, 96],
+  layersPerBlock: 1,
+  downBlockTypes: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+  upBlockTypes: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+  crossAttentionDim: 64,
+  attentionHeads: 4,
+  normNumGroups: 8,
+};
+
+/**
+ * The text encoder is the text tower of a tiny CLIP trained contrastively first and then frozen, as SD1.5 uses CLIP
+ * ViT-L/14's: 77 tokens, its final hidden states are what the UNet's cross-attention reads (width = the UNet's
+ * crossAttentionDim). The image tower projects every position of its last feature map ('flatten'), so where things
+ * are ("on the left") is something the contrast can teach the text side.
+ */
+export function textClipConfig(vocabSize: number): TinyClipConfig {
+  return tinyClipConfig(vocabSize, {
+    pool: 'flatten',
+    textLength: 77,
+    embedDim: 64,
+    text: { width: UNET_CONFIG.crossAttentionDim, layers: 3, heads: 4, intermediate: 256, maxPositions: 77 },
+  });
+}

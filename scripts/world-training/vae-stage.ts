@@ -1,0 +1,159 @@
+// Stages 2 and 2b of `npm run train:world`: the VAE (32x32 images <-> 4x8x8 latents) on rendered world images, the
+// latent scaling factor (1 / std of the posterior means), then the decoder alone, longer, on the frozen encoder's
+// latents: the joint run leaves shapes and markings blurred, and the decoder is where they are lost.
+import fs from 'node:fs';
+import path from 'node:path';
+import { imagesToTensor } from '../../src/runtime/diffusion/latent-images.js';
+import type { ImageBatch } from '../../src/runtime/engine/image.js';
+import { Rng } from '../../src/runtime/engine/random.js';
+import { Session } from '../../src/runtime/engine/session.js';
+import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { VaeConfig } from '../../src/runtime/models/configs.js';
+import { vaeDecode, vaeEncode } from '../../src/runtime/models/vae.js';
+import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
+import * as op from '../../src/runtime/onnx/ops/index.js';
+import { RandomInit, WeightsSource } from '../../src/runtime/onnx/params.js';
+import { SUBJECTS, baseTrainingCaptions, baseTrainingExamples, renderScenes, sampleSubjectScene } from '../../src/runtime/world/index.js';
+import { f32, fmt, loadWeights, log, pickImages, saveWeights, secs, timed } from './io.js';
+import { VAE_CONFIG, type WorldTraining } from './options.js';
+import { trainStage } from './train-stage.js';
+
+export interface TrainedVae {
+  weights: Map<string, HostTensor>;
+  config: VaeConfig;
+}
+
+/** What the VAE stages train on: base scenes, and the subjects in random scenes (the VAE must reproduce markings). */
+function renderVaeImages(w: WorldTraining): ImageBatch {
+  const nSubj = Math.floor(w.opt.vaeImages * 0.15);
+  const base = baseTrainingCaptions(w.opt.vaeImages - nSubj, w.seed + 101).scenes;
+  const rng = new Rng(w.seed + 102);
+  const subj = Array.from({ length: nSubj }, (_, i) => sampleSubjectScene(SUBJECTS[i % SUBJECTS.length], rng));
+  return renderScenes([...base, ...subj], w.res);
+}
+
+/** A session that maps images [EB,3,H,W] in [-1,1] to posterior means times `scale`. */
+export async function encoderSession(vae: TrainedVae, res: number, batch: number, scale = 1): Promise<Session> {
+  const b = new GraphBuilder();
+  const { mean } = vaeEncode({ b, params: new WeightsSource(vae.weights) }, vae.config, b.input('x', [batch, 3, res, res]));
+  b.output(scale === 1 ? mean : op.mul(mean, scale), 'z');
+  return Session.fromGraph(b.graph);
+}
+
+export async function trainVae(w: WorldTraining): Promise<TrainedVae> {
+  const file = path.join(w.workDir, 'vae.safetensors');
+  return timed(w.times, '2-vae', async () => {
+    if (fs.existsSync(file)) {
+      const { weights, meta } = loadWeights(file);
+      log(`vae: done earlier (${file}), scaling factor ${meta.scalingFactor}`);
+      return { weights, config: { ...VAE_CONFIG, scalingFactor: Number(meta.scalingFactor) } };
+    }
+    const t0 = performance.now();
+    const images = renderVaeImages(w);
+    log(`vae: rendered ${images.count} images in ${secs(t0).toFixed(1)} s`);
+    const B = w.opt.vaeBatch, RES = w.res, C = VAE_CONFIG.latentChannels;
+    const lat = RES / 4;
+    const weights = await trainStage({
+      name: 'vae', workDir: w.workDir, steps: w.opt.vaeSteps, batch: B, lr: 1e-3, warmup: 100, weightDecay: 0,
+      logEvery: w.opt.logEvery, ckptEvery: w.opt.ckptEvery, init: new RandomInit(w.seed + 1),
+      build: (params) => {
+        const b = new GraphBuilder();
+        const x = b.input('x', [B, 3, RES, RES]);
+        const eps = b.input('eps', [B, C, lat, lat]);
+        const ctx = { b, params };
+        const { mean, logvar } = vaeEncode(ctx, VAE_CONFIG, x);
+        const z = op.add(mean, op.mul(op.exp(op.mul(logvar, 0.5)), eps));
+        const d = op.sub(vaeDecode(ctx, VAE_CONFIG, z), x);
+        const mse = op.mean(op.mul(d, d));
+        // KL(q || N(0,1)) per sample (summed over latent elements), averaged over the batch.
+        const klPer = op.mul(op.mean(op.sub(op.add(op.mul(mean, mean), op.exp(logvar)), op.add(logvar, 1))), 0.5 * C * lat * lat);
+        return { graph: b, loss: b.output(op.add(mse, op.mul(klPer, 1e-6)), 'loss').name };
+      },
+      feeds: (step) => {
+        const r = new Rng(w.seed * 1_000_003 + 7_000_000 + step);
+        const idx = Array.from({ length: B }, () => r.int(images.count));
+        return { x: pickImages(images, idx), eps: f32([B, C, lat, lat], r.fillNormal(new Float32Array(B * C * lat * lat))) };
+      },
+    });
+    // The latent scale: 1 / std of the posterior means.
+    const vae = { weights, config: { ...VAE_CONFIG } };
+    const nScale = Math.min(w.opt.scaleImages, images.count);
+    const EB = 64;
+    const enc = await encoderSession(vae, RES, EB);
+    let s1 = 0, s2 = 0, n = 0;
+    for (let k = 0; k + EB <= nScale; k += EB) {
+      const m = (await enc.run({ x: pickImages(images, Array.from({ length: EB }, (_, i) => k + i)) })).z.data as Float32Array;
+      for (const v of m) { s1 += v; s2 += v * v; n++; }
+    }
+    await enc.release();
+    const mu = s1 / n;
+    const std = Math.sqrt(s2 / n - mu * mu);
+    vae.config.scalingFactor = 1 / std;
+    log(`vae: latents mean ${fmt(mu)} std ${fmt(std)} over ${n / (C * lat * lat)} images -> scaling factor ${fmt(vae.config.scalingFactor)}`);
+    saveWeights(file, weights, { scalingFactor: String(vae.config.scalingFactor) });
+    return vae;
+  });
+}
+
+/** The decoder alone, on the frozen encoder's posterior means plus a little noise (the UNet's latents are not exact),
+ * with L2 + 0.1 L1 (L1 keeps edges). Updates `vae.weights` in place. */
+export async function trainDecoder(w: WorldTraining, vae: TrainedVae): Promise<void> {
+  const file = path.join(w.workDir, 'vae-decoder.safetensors');
+  await timed(w.times, '2b-decoder', async () => {
+    if (fs.existsSync(file)) {
+      for (const [k, t] of loadWeights(file).weights) vae.weights.set(k, t);
+      log(`decoder: done earlier (${file})`);
+      return;
+    }
+    const images = renderVaeImages(w);
+    const RES = w.res, C = VAE_CONFIG.latentChannels;
+    const lat = RES / 4;
+    const L = C * lat * lat;
+    const EB = 256;
+    const means = new Float32Array(images.count * L);
+    const enc = await encoderSession(vae, RES, EB);
+    for (let k = 0; k < images.count; k += EB) {
+      const idx = Array.from({ length: EB }, (_, i) => Math.min(images.count - 1, k + i));
+      const m = (await enc.run({ x: pickImages(images, idx) })).z.data as Float32Array;
+      means.set(m.subarray(0, Math.min(EB, images.count - k) * L), k * L);
+    }
+    await enc.release();
+    const B = w.opt.vaeBatch;
+    const sigma = 0.1 / vae.config.scalingFactor;
+    const weights = await trainStage({
+      name: 'vae-decoder', workDir: w.workDir, steps: w.opt.decoderSteps, batch: B, lr: 1e-3, warmup: 50, weightDecay: 0,
+      logEvery: w.opt.logEvery, ckptEvery: w.opt.ckptEvery, init: new WeightsSource(vae.weights),
+      build: (params) => {
+        const b = new GraphBuilder();
+        const z = b.input('z', [B, C, lat, lat]);
+        const x = b.input('x', [B, 3, RES, RES]);
+        const d = op.sub(vaeDecode({ b, params }, vae.config, z), x);
+        return { graph: b, loss: b.output(op.add(op.mean(op.mul(d, d)), op.mul(op.mean(op.abs(d)), 0.1)), 'loss').name };
+      },
+      feeds: (step) => {
+        const r = new Rng(w.seed * 1_000_003 + 777_000 + step);
+        const idx = Array.from({ length: B }, () => r.int(images.count));
+        const z = new Float32Array(B * L);
+        idx.forEach((k, i) => z.set(means.subarray(k * L, (k + 1) * L), i * L));
+        for (let i = 0; i < z.length; i++) z[i] += sigma * r.normal();
+        return { z: f32([B, C, lat, lat], z), x: pickImages(images, idx) };
+      },
+    });
+    saveWeights(file, weights);
+    for (const [k, t] of weights) vae.weights.set(k, t);
+  });
+}
+
+/** Held-out reconstruction error (MSE in [-1,1] space, through the posterior mean). */
+export async function reconstructionMse(w: WorldTraining, vae: TrainedVae): Promise<number> {
+  const ex = baseTrainingExamples(64, w.seed + 555);
+  const b = new GraphBuilder();
+  const ctx = { b, params: new WeightsSource(vae.weights) };
+  const x = b.input('x', [64, 3, w.res, w.res]);
+  const d = op.sub(vaeDecode(ctx, vae.config, vaeEncode(ctx, vae.config, x).mean), x);
+  b.output(op.mean(op.mul(d, d)), 'mse');
+  const s = await Session.fromGraph(b.graph);
+  const r = Number((await s.run({ x: imagesToTensor(ex.images) })).mse.data[0]);
+  await s.release();
+  return r;
+}
