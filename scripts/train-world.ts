@@ -12,7 +12,7 @@
 // Options: --out DIR (models/embedded), --quick (a smoke run: a few hundred steps in all), --fresh (ignore earlier
 // checkpoints), --seed N, --vae-steps N, --decoder-steps N, --vae-batch N, --vae-images N, --clip-steps N,
 // --clip-batch N, --clip-images N, --unet-steps N, --unet-batch N, --examples N (UNet training scenes), --eval N,
-// --ckpt-every N, --log-every N.
+// --ckpt-every N, --log-every N, --latent-channels N (4).
 import path from 'node:path';
 import { ClipTokenizer } from '../src/runtime/diffusion/tokenizer.js';
 import { writeWordVocab } from '../src/runtime/diffusion/word-vocab.js';
@@ -21,7 +21,7 @@ import { unetParamShapes } from '../src/runtime/models/unet.js';
 import { tinyClipParamShapes } from '../src/runtime/rewards/tiny-clip.js';
 import { SUBJECTS, caption, worldVocabulary } from '../src/runtime/world/index.js';
 import { countValues, fmt, log, timed } from './world-training/io.js';
-import { UNET_CONFIG, VAE_CONFIG, parseWorldTraining, textClipConfig } from './world-training/options.js';
+import { parseWorldTraining, textClipConfig } from './world-training/options.js';
 import { saveAndCheck } from './world-training/save-and-check.js';
 import { type Describe, textEncoderWeights, trainTextClip } from './world-training/text-encoder-stage.js';
 import { trainUnet } from './world-training/unet-stage.js';
@@ -40,7 +40,7 @@ const tokenizer = await timed(w.times, '1-tokenizer', async () => {
 });
 const clipConfig = textClipConfig(tokenizer.vocabSize);
 const millions = (m: Map<string, number[]>) => (countValues(m) / 1e6).toFixed(2);
-log(`parameters: VAE ${millions(vaeParamShapes(VAE_CONFIG))}M, UNet ${millions(unetParamShapes(UNET_CONFIG))}M, ` +
+log(`parameters: VAE ${millions(vaeParamShapes(w.vaeConfig))}M, UNet ${millions(unetParamShapes(w.unetConfig))}M, ` +
   `text CLIP ${millions(tinyClipParamShapes(clipConfig))}M (the text tower ships)`);
 log(`options: ${JSON.stringify({ out: w.out, quick: w.quick, seed: w.seed, ...w.opt })}`);
 

@@ -30,6 +30,9 @@ export interface WorldTraining {
     ckptEvery: number;
     logEvery: number;
   };
+  /** Architectures (the latent channels are an option). */
+  vaeConfig: VaeConfig;
+  unetConfig: UNetConfig;
   /** Stage name -> seconds. */
   times: Record<string, number>;
 }
@@ -42,8 +45,11 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
   const workDir = path.join(out, '.train');
   if (args.fresh) fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
+  const latentChannels = num('latent-channels', 4, 4);
   return {
     out, workDir, quick, seed: num('seed', 0, 0), res: 32, times: {},
+    vaeConfig: { ...VAE_CONFIG, latentChannels },
+    unetConfig: { ...UNET_CONFIG, inChannels: latentChannels, outChannels: latentChannels },
     opt: {
       vaeSteps: num('vae-steps', 700, 100),
       decoderSteps: num('decoder-steps', 3000, 100),

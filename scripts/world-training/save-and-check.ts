@@ -13,7 +13,7 @@ import { loadSdModel, saveSdModelFolder, type SdModel } from '../../src/runtime/
 import { SdPipeline } from '../../src/runtime/models/sd-pipeline.js';
 import { WorldOracle, baseEvaluationCaptions } from '../../src/runtime/world/index.js';
 import { fmt, log, secs, timed } from './io.js';
-import { UNET_CONFIG, type WorldTraining } from './options.js';
+import type { WorldTraining } from './options.js';
 import type { TrainedVae } from './vae-stage.js';
 
 export async function saveAndCheck(
@@ -24,7 +24,7 @@ export async function saveAndCheck(
     const RES = w.res;
     const model: SdModel = {
       source: w.out,
-      unet: { config: UNET_CONFIG, weights: parts.unet },
+      unet: { config: w.unetConfig, weights: parts.unet },
       vae: { config: parts.vae.config, weights: parts.vae.weights },
       textEncoder: parts.text,
       tokenizer: parts.tokenizer,

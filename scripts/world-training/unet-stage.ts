@@ -18,7 +18,7 @@ import * as op from '../../src/runtime/onnx/ops/index.js';
 import { RandomInit, WeightsSource } from '../../src/runtime/onnx/params.js';
 import { baseTrainingCaptions, renderScenes } from '../../src/runtime/world/index.js';
 import { f32, fmt, loadWeights, log, saveWeights, secs, timed } from './io.js';
-import { UNET_CONFIG, type WorldTraining } from './options.js';
+import type { WorldTraining } from './options.js';
 import type { Describe } from './text-encoder-stage.js';
 import { type TrainedVae, encoderSession } from './vae-stage.js';
 import { trainStage } from './train-stage.js';
@@ -88,7 +88,7 @@ export async function trainUnet(
         const ctx = { b, params };
         const cond = clipText(ctx, text.config, inputIds).lastHidden;
         const noisy = op.add(op.mul(clean, sqrtAb), op.mul(noise, sqrt1mAb));
-        const d = op.sub(unet(ctx, UNET_CONFIG, noisy, t, cond), noise);
+        const d = op.sub(unet(ctx, w.unetConfig, noisy, t, cond), noise);
         // Min-SNR-5 weighting (Hang et al. 2023): for eps prediction, w = min(SNR, 5) / SNR; it converges much faster.
         return { graph: b, loss: b.output(op.mean(op.mul(op.mul(d, d), weight)), 'loss').name };
       },

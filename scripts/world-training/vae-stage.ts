@@ -15,7 +15,7 @@ import * as op from '../../src/runtime/onnx/ops/index.js';
 import { RandomInit, WeightsSource } from '../../src/runtime/onnx/params.js';
 import { SUBJECTS, baseTrainingCaptions, baseTrainingExamples, renderScenes, sampleSubjectScene } from '../../src/runtime/world/index.js';
 import { f32, fmt, loadWeights, log, pickImages, saveWeights, secs, timed } from './io.js';
-import { VAE_CONFIG, type WorldTraining } from './options.js';
+import type { WorldTraining } from './options.js';
 import { trainStage } from './train-stage.js';
 
 export interface TrainedVae {
@@ -46,12 +46,12 @@ export async function trainVae(w: WorldTraining): Promise<TrainedVae> {
     if (fs.existsSync(file)) {
       const { weights, meta } = loadWeights(file);
       log(`vae: done earlier (${file}), scaling factor ${meta.scalingFactor}`);
-      return { weights, config: { ...VAE_CONFIG, scalingFactor: Number(meta.scalingFactor) } };
+      return { weights, config: { ...w.vaeConfig, scalingFactor: Number(meta.scalingFactor) } };
     }
     const t0 = performance.now();
     const images = renderVaeImages(w);
     log(`vae: rendered ${images.count} images in ${secs(t0).toFixed(1)} s`);
-    const B = w.opt.vaeBatch, RES = w.res, C = VAE_CONFIG.latentChannels;
+    const B = w.opt.vaeBatch, RES = w.res, C = w.vaeConfig.latentChannels;
     const lat = RES / 4;
     const weights = await trainStage({
       name: 'vae', workDir: w.workDir, steps: w.opt.vaeSteps, batch: B, lr: 1e-3, warmup: 100, weightDecay: 0,
@@ -61,9 +61,9 @@ export async function trainVae(w: WorldTraining): Promise<TrainedVae> {
         const x = b.input('x', [B, 3, RES, RES]);
         const eps = b.input('eps', [B, C, lat, lat]);
         const ctx = { b, params };
-        const { mean, logvar } = vaeEncode(ctx, VAE_CONFIG, x);
+        const { mean, logvar } = vaeEncode(ctx, w.vaeConfig, x);
         const z = op.add(mean, op.mul(op.exp(op.mul(logvar, 0.5)), eps));
-        const d = op.sub(vaeDecode(ctx, VAE_CONFIG, z), x);
+        const d = op.sub(vaeDecode(ctx, w.vaeConfig, z), x);
         const mse = op.mean(op.mul(d, d));
         // KL(q || N(0,1)) per sample (summed over latent elements), averaged over the batch.
         const klPer = op.mul(op.mean(op.sub(op.add(op.mul(mean, mean), op.exp(logvar)), op.add(logvar, 1))), 0.5 * C * lat * lat);
@@ -76,7 +76,7 @@ export async function trainVae(w: WorldTraining): Promise<TrainedVae> {
       },
     });
     // The latent scale: 1 / std of the posterior means.
-    const vae = { weights, config: { ...VAE_CONFIG } };
+    const vae = { weights, config: { ...w.vaeConfig } };
     const nScale = Math.min(w.opt.scaleImages, images.count);
     const EB = 64;
     const enc = await encoderSession(vae, RES, EB);
@@ -106,7 +106,7 @@ export async function trainDecoder(w: WorldTraining, vae: TrainedVae): Promise<v
       return;
     }
     const images = renderVaeImages(w);
-    const RES = w.res, C = VAE_CONFIG.latentChannels;
+    const RES = w.res, C = w.vaeConfig.latentChannels;
     const lat = RES / 4;
     const L = C * lat * lat;
     const EB = 256;
