@@ -2,13 +2,26 @@
 // companions and positions, seen and unseen activities, each subject's references, random base samples and the same
 // samples degraded), with a markdown file beside it listing every cell's caption and what the oracle reads back.
 //
-//   node --import tsx scripts/world-gallery.ts <output-dir> [--size 32|64] [--zoom 4]
+// With --activities it draws one row per activity instead (families in order; several classes, sizes, colors and
+// contexts each), to check that every drawing reads at 32 pixels: world-activities.png and .md.
+//
+//   node --import tsx scripts/world-gallery.ts <output-dir> [--size 32|64] [--zoom 4] [--activities]
 import fs from 'node:fs';
 import path from 'node:path';
 import { imageBatch, type ImageBatch, imageAt } from '../src/runtime/engine/image.js';
 import { encodePng } from '../src/runtime/engine/image-io.js';
 import { Rng } from '../src/runtime/engine/random.js';
-import { COLORS, COMPANIONS, CONTEXTS, OBJECT_CLASSES, PLUSHIE_BODIES, POSITIONS, SEEN_ACTIVITIES, UNSEEN_ACTIVITIES } from '../src/runtime/world/attributes.js';
+import {
+  ACTIVITY_FAMILIES,
+  COLORS,
+  COMPANIONS,
+  CONTEXTS,
+  OBJECT_CLASSES,
+  PLUSHIE_BODIES,
+  POSITIONS,
+  SEEN_ACTIVITIES,
+  UNSEEN_ACTIVITIES,
+} from '../src/runtime/world/attributes.js';
 import { degrade } from '../src/runtime/world/degrade.js';
 import { caption } from '../src/runtime/world/grammar.js';
 import { describeReading, readScenes } from '../src/runtime/world/oracle/read-scene.js';
@@ -24,7 +37,7 @@ const flag = (name: string, dflt: number) => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 if (!outDir) {
-  console.error('usage: node --import tsx scripts/world-gallery.ts <output-dir> [--size 32|64] [--zoom 4]');
+  console.error('usage: node --import tsx scripts/world-gallery.ts <output-dir> [--size 32|64] [--zoom 4] [--activities]');
   process.exit(2);
 }
 const size = flag('size', 32);
@@ -41,8 +54,32 @@ interface Row {
 const base = (pinned: Partial<Scene>) => sampleScene(rng, { activity: 'none', companion: 'none', context: 'plain', position: 'center', ...pinned });
 const row = (title: string, scenes: Scene[], captions = scenes.map((s) => caption(s))): Row => ({ title, scenes, captions });
 
+/** One row per activity: the classes in turn, both sizes, every color, plain and other contexts. */
+function activityRows(): Row[] {
+  const contexts = CONTEXTS.filter((c) => c !== 'plain');
+  return Object.values(ACTIVITY_FAMILIES).flatMap((members) =>
+    members.map((activity, a) =>
+      row(
+        activity,
+        OBJECT_CLASSES.map((objectClass, i) =>
+          sampleScene(rng, {
+            activity,
+            objectClass,
+            body: objectClass === 'plushie' ? (['circle', 'square'] as const)[a % 2] : 'circle',
+            size: activity === 'twin' || i % 2 === 1 ? 'small' : 'large',
+            color: COLORS[(i + a) % COLORS.length],
+            context: i < 4 ? 'plain' : contexts[(i + 2 * a) % contexts.length],
+            companion: 'none',
+            position: 'center',
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
 const random = Array.from({ length: 10 }, () => sampleScene(rng));
-const rows: Row[] = [
+const galleryRows = (): Row[] => [
   row('classes', OBJECT_CLASSES.map((objectClass, i) => base({ objectClass, body: 'circle', color: COLORS[i % 6], size: 'large' }))),
   row('plushie bodies (triangle only for the rare subject)', PLUSHIE_BODIES.flatMap((body, i) => [base({ objectClass: 'plushie', body, color: COLORS[(i + 2) % 7], size: 'large' }), base({ objectClass: 'plushie', body, color: COLORS[(i + 4) % 7], size: 'small' })])),
   row('colors and sizes', COLORS.map((color, i) => base({ objectClass: 'star', color, size: i % 2 ? 'small' : 'large' }))),
@@ -63,6 +100,9 @@ const rows: Row[] = [
   row('random base-world samples', random),
   { ...row('the same samples degraded (blur 0.7, color shift, block coding, noise)', random), degraded: true },
 ];
+const activities = args.includes('--activities');
+const rows = activities ? activityRows() : galleryRows();
+const name = activities ? 'world-activities' : 'world-gallery';
 
 const cols = Math.max(...rows.map((r) => r.scenes.length));
 const cell = size * zoom, pad = 4;
@@ -89,6 +129,6 @@ for (const [r, rw] of rows.entries()) {
   md.push('');
 }
 fs.mkdirSync(outDir, { recursive: true });
-fs.writeFileSync(path.join(outDir, 'world-gallery.png'), await encodePng(grid));
-fs.writeFileSync(path.join(outDir, 'world-gallery.md'), md.join('\n'));
-console.log(`wrote ${path.join(outDir, 'world-gallery.png')} (${W}x${H}) and world-gallery.md`);
+fs.writeFileSync(path.join(outDir, `${name}.png`), await encodePng(grid));
+fs.writeFileSync(path.join(outDir, `${name}.md`), md.join('\n'));
+console.log(`wrote ${path.join(outDir, `${name}.png`)} (${W}x${H}) and ${name}.md`);

@@ -4,7 +4,7 @@ import type { Scene } from '../../src/runtime/world/scene.js';
 import { caption } from '../../src/runtime/world/grammar.js';
 import { type SceneReading, describeReading } from '../../src/runtime/world/oracle/read-scene.js';
 
-export const ATTRIBUTES = ['objectClass', 'body', 'color', 'size', 'position', 'context', 'companion', 'activity'] as const;
+export const ATTRIBUTES = ['objectClass', 'body', 'color', 'size', 'position', 'context', 'companion', 'activity', 'accessoryColor'] as const;
 type Attribute = (typeof ATTRIBUTES)[number];
 
 export function disagreements(s: Scene, r: SceneReading): Attribute[] {
@@ -12,6 +12,8 @@ export function disagreements(s: Scene, r: SceneReading): Attribute[] {
   for (const a of ATTRIBUTES) {
     if (a === 'body') {
       if (s.objectClass === 'plushie' && r.body !== s.body) wrong.push(a);
+    } else if (a === 'accessoryColor') {
+      if ((r.accessoryColor ?? null) !== s.accessoryColor) wrong.push(a);
     } else if (r[a] !== s[a]) wrong.push(a);
   }
   return wrong;

@@ -35,6 +35,7 @@ export type Companion = (typeof COMPANIONS)[number];
 
 export const ACTIVITIES = [
   'none',
+  // v1's ten, in v1's order (a shipped model was trained on them).
   'hat',
   'skateboard',
   'bouncing',
@@ -45,8 +46,50 @@ export const ACTIVITIES = [
   'twin',
   'melting',
   'spinning',
+  // v2's families fill in around them (docs/world-v2.md).
+  'crown',
+  'scarf',
+  'cart',
+  'box',
+  'bubble',
+  'frame',
+  'shadow',
+  'baby',
+  'balloon',
+  'flag',
+  'umbrella',
+  'flower',
+  'speeding',
+  'glowing',
 ] as const;
 export type Activity = (typeof ACTIVITIES)[number];
+
+/** Activities in families that share words and a visual part, so what a model learns of one carries to its siblings. */
+export const ACTIVITY_FAMILIES = {
+  wearing: ['hat', 'crown', 'sunglasses', 'scarf'],
+  riding: ['skateboard', 'cart'],
+  in: ['cage', 'box', 'bubble', 'frame'],
+  stretched: ['stretched-wide', 'stretched-tall'],
+  'with its': ['twin', 'shadow', 'baby'],
+  holding: ['balloon', 'flag', 'umbrella', 'flower'],
+  motions: ['bouncing', 'spinning', 'melting', 'speeding', 'glowing'],
+} as const satisfies Record<string, readonly Exclude<Activity, 'none'>[]>;
+export type ActivityFamily = keyof typeof ACTIVITY_FAMILIES;
+
+/** The family an activity belongs to. */
+export function familyOf(activity: Exclude<Activity, 'none'>): ActivityFamily {
+  for (const [family, members] of Object.entries(ACTIVITY_FAMILIES)) if ((members as readonly string[]).includes(activity)) return family as ActivityFamily;
+  throw new Error(`activity ${activity} has no family`);
+}
+
+/** Activities whose item carries a color claim ("wearing a red scarf"), as DreamBench's accessorization prompts do. */
+export const COLORED_ACCESSORY_ACTIVITIES = ['scarf', 'balloon'] as const satisfies readonly Activity[];
+export type ColoredAccessoryActivity = (typeof COLORED_ACCESSORY_ACTIVITIES)[number];
+export const hasAccessoryColor = (a: Activity): a is ColoredAccessoryActivity => (COLORED_ACCESSORY_ACTIVITIES as readonly string[]).includes(a);
+
+/** Colors a scarf or balloon comes in: the saturated object colors (white is the subjects' marking color, and a white
+ * item would read as a marking). Never the object's own color, nor one its context hides. */
+export const ACCESSORY_COLORS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple'] as const satisfies readonly ColorName[];
 
 /** Activities RL fine-tuning trains on; the rest are only evaluated (the paper's unseen prompts). Each unseen one has
  * a seen relative (sunglasses~hat, tall~wide, spinning~cage...) so generalization is plausible but not free. */

@@ -17,48 +17,31 @@ import {
   type Shape,
   SIZES,
   type Size,
+  hasAccessoryColor,
 } from './attributes.js';
+import type { Rng } from '../engine/random.js';
 import type { Scene } from './scene.js';
 import { SUBJECTS } from './subjects.js';
+import {
+  ACTIVITY_WORDINGS,
+  COMPANION_WORDINGS,
+  CONTEXT_WORDINGS,
+  POSITION_WORDINGS,
+  withAccessoryColor,
+} from './wordings.js';
 
-export const ACTIVITY_PHRASES: Record<Exclude<Activity, 'none'>, string> = {
-  hat: 'wearing a hat',
-  skateboard: 'riding a skateboard',
-  bouncing: 'bouncing',
-  'stretched-wide': 'stretched wide',
-  cage: 'in a cage',
-  sunglasses: 'wearing sunglasses',
-  'stretched-tall': 'stretched tall',
-  twin: 'with its twin',
-  melting: 'melting',
-  spinning: 'spinning',
-};
-
-export const COMPANION_PHRASES: Record<Exclude<Companion, 'none'>, string> = {
-  sun: 'under a sun',
-  tree: 'beside a tree',
-  ball: 'next to a ball',
-};
-
-/** 'plain' has a phrase prompts may use; captions leave the default unsaid. */
-export const CONTEXT_PHRASES: Record<Context, string> = {
-  plain: 'on a gray background',
-  'blue-background': 'on a blue background',
-  'pink-background': 'on a pink background',
-  striped: 'on a striped background',
-  dotted: 'on a dotted background',
-  snow: 'in the snow',
-  grass: 'on the grass',
-  beach: 'on the beach',
-};
-
-export const POSITION_PHRASES: Record<Position, string> = {
-  center: 'in the center',
-  left: 'on the left',
-  right: 'on the right',
-  top: 'at the top',
-  bottom: 'at the bottom',
-};
+export {
+  ACCESSORY_NOUNS,
+  ACTIVITY_PHRASES,
+  ACTIVITY_WORDINGS,
+  COMPANION_PHRASES,
+  COMPANION_WORDINGS,
+  CONTEXT_PHRASES,
+  CONTEXT_WORDINGS,
+  POSITION_PHRASES,
+  POSITION_WORDINGS,
+  withAccessoryColor,
+} from './wordings.js';
 
 export interface CaptionOptions {
   /** The subject's rare token, placed before the description and class noun ("a sks star"). */
@@ -71,20 +54,45 @@ export interface CaptionOptions {
   color?: boolean;
 }
 
-/** The caption of a scene; every attribute that differs from the default is said once, in a fixed order. */
+/** Which wording of each phrase a caption uses: the canonical one, or one drawn at random. */
+type Choose = (wordings: readonly string[]) => string;
+
+function captionWords(s: Scene, o: CaptionOptions, choose: Choose): { subject: string[]; phrases: string[] } {
+  const subject = ['a'];
+  if (o.size ?? true) subject.push(s.size);
+  if (o.color ?? true) subject.push(s.color);
+  if (o.identifier) subject.push(o.identifier);
+  if (o.description) subject.push(o.description);
+  else if (s.objectClass === 'plushie' && s.body !== 'circle') subject.push(s.body);
+  subject.push(s.objectClass);
+  const phrases: string[] = [];
+  if (s.activity !== 'none') {
+    const wording = choose(ACTIVITY_WORDINGS[s.activity]);
+    phrases.push(hasAccessoryColor(s.activity) && s.accessoryColor ? withAccessoryColor(wording, s.activity, s.accessoryColor) : wording);
+  }
+  if (s.companion !== 'none') phrases.push(choose(COMPANION_WORDINGS[s.companion]));
+  if (s.context !== 'plain') phrases.push(choose(CONTEXT_WORDINGS[s.context]));
+  if (s.position !== 'center') phrases.push(choose(POSITION_WORDINGS[s.position]));
+  return { subject, phrases };
+}
+
+/** The caption of a scene; every attribute that differs from the default is said once, in a fixed order, each in
+ * its canonical wording. A scarf's or balloon's color is always said. */
 export function caption(s: Scene, o: CaptionOptions = {}): string {
-  const words = ['a'];
-  if (o.size ?? true) words.push(s.size);
-  if (o.color ?? true) words.push(s.color);
-  if (o.identifier) words.push(o.identifier);
-  if (o.description) words.push(o.description);
-  else if (s.objectClass === 'plushie' && s.body !== 'circle') words.push(s.body);
-  words.push(s.objectClass);
-  if (s.activity !== 'none') words.push(ACTIVITY_PHRASES[s.activity]);
-  if (s.companion !== 'none') words.push(COMPANION_PHRASES[s.companion]);
-  if (s.context !== 'plain') words.push(CONTEXT_PHRASES[s.context]);
-  if (s.position !== 'center') words.push(POSITION_PHRASES[s.position]);
-  return words.join(' ');
+  const { subject, phrases } = captionWords(s, o, (w) => w[0]);
+  return [...subject, ...phrases].join(' ');
+}
+
+/** A caption of the scene in a random wording of each phrase, the trailing phrases in random order half the time:
+ * what the text encoder trains on, so that every wording means the same picture. */
+export function captionVariant(s: Scene, rng: Rng, o: CaptionOptions = {}): string {
+  const { subject, phrases } = captionWords(s, o, (w) => w[rng.int(w.length)]);
+  if (rng.uniform() < 0.5)
+    for (let i = phrases.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [phrases[i], phrases[j]] = [phrases[j], phrases[i]];
+    }
+  return [...subject, ...phrases].join(' ');
 }
 
 /** One checkable claim of a prompt. */
@@ -96,7 +104,9 @@ export type Requirement =
   | { attribute: 'position'; value: Position }
   | { attribute: 'context'; value: Context }
   | { attribute: 'companion'; value: Exclude<Companion, 'none'> }
-  | { attribute: 'activity'; value: Exclude<Activity, 'none'> };
+  | { attribute: 'activity'; value: Exclude<Activity, 'none'> }
+  /** The color a scarf or balloon is claimed to have ("holding a blue balloon"). */
+  | { attribute: 'accessoryColor'; value: ColorName };
 
 export interface ParsedPrompt {
   requirements: Requirement[];
@@ -104,13 +114,25 @@ export interface ParsedPrompt {
   identifiers: string[];
 }
 
-type PhraseEntry = { words: string[]; requirement: Requirement };
-const PHRASES: PhraseEntry[] = [
-  ...Object.entries(ACTIVITY_PHRASES).map(([value, p]) => ({ words: p.split(' '), requirement: { attribute: 'activity', value } as Requirement })),
-  ...Object.entries(COMPANION_PHRASES).map(([value, p]) => ({ words: p.split(' '), requirement: { attribute: 'companion', value } as Requirement })),
-  ...Object.entries(CONTEXT_PHRASES).map(([value, p]) => ({ words: p.split(' '), requirement: { attribute: 'context', value } as Requirement })),
-  ...Object.entries(POSITION_PHRASES).map(([value, p]) => ({ words: p.split(' '), requirement: { attribute: 'position', value } as Requirement })),
-].sort((a, b) => b.words.length - a.words.length);
+type PhraseEntry = { words: string[]; requirements: Requirement[] };
+
+function phraseEntries(): PhraseEntry[] {
+  const entries: PhraseEntry[] = [];
+  const add = (text: string, ...requirements: Requirement[]) => entries.push({ words: text.split(' '), requirements });
+  for (const [value, wordings] of Object.entries(ACTIVITY_WORDINGS)) {
+    const activity = value as Exclude<Activity, 'none'>;
+    for (const w of wordings) {
+      add(w, { attribute: 'activity', value: activity });
+      // Every color a prompt may give a scarf or balloon, white included (the world never draws one, but may be asked).
+      if (hasAccessoryColor(activity)) for (const c of COLORS) add(withAccessoryColor(w, activity, c), { attribute: 'activity', value: activity }, { attribute: 'accessoryColor', value: c });
+    }
+  }
+  for (const [value, wordings] of Object.entries(COMPANION_WORDINGS)) for (const w of wordings) add(w, { attribute: 'companion', value } as Requirement);
+  for (const [value, wordings] of Object.entries(CONTEXT_WORDINGS)) for (const w of wordings) add(w, { attribute: 'context', value } as Requirement);
+  for (const [value, wordings] of Object.entries(POSITION_WORDINGS)) for (const w of wordings) add(w, { attribute: 'position', value } as Requirement);
+  return entries.sort((a, b) => b.words.length - a.words.length);
+}
+const PHRASES = phraseEntries();
 
 const ARTICLES = new Set(['a', 'an', 'the']);
 const isOneOf = <T extends string>(list: readonly T[], w: string): w is T => (list as readonly string[]).includes(w);
@@ -141,7 +163,7 @@ export function parsePrompt(prompt: string): ParsedPrompt {
     const hit = PHRASES.find((p) => p.words.every((w, k) => words[i + k] === w && !used[i + k]));
     if (!hit) continue;
     for (let k = 0; k < hit.words.length; k++) used[i + k] = true;
-    add(hit.requirement);
+    hit.requirements.forEach(add);
   }
   let head = -1;
   for (let i = 0; i < words.length; i++) if (!used[i] && isOneOf(OBJECT_CLASSES, words[i])) head = i;
@@ -170,7 +192,7 @@ export function worldVocabulary(): string[] {
   const words = new Set<string>(['a', 'an', 'the']);
   const addText = (t: string) => t.split(/\s+/).filter(Boolean).forEach((w) => words.add(w));
   [...OBJECT_CLASSES, ...PLUSHIE_BODIES, ...COLORS, ...SIZES].forEach(addText);
-  [ACTIVITY_PHRASES, COMPANION_PHRASES, CONTEXT_PHRASES, POSITION_PHRASES].forEach((table) => Object.values(table).forEach(addText));
+  [ACTIVITY_WORDINGS, COMPANION_WORDINGS, CONTEXT_WORDINGS, POSITION_WORDINGS].forEach((table) => Object.values(table).flat().forEach(addText));
   for (const s of SUBJECTS) [s.identifier, s.description, s.classNoun].forEach(addText);
   return [...words].sort();
 }

@@ -4,17 +4,25 @@ export * from './attributes.js';
 export { type Scene, type SceneJitter, NO_JITTER, scene } from './scene.js';
 export { type Layout, layoutScene } from './layout.js';
 export { renderSceneData, renderScenes } from './render.js';
-export { sampleScene, sampleJitter } from './sample.js';
+export { accessoryColorsFor, sampleScene, sampleJitter } from './sample.js';
 export {
+  ACCESSORY_NOUNS,
   ACTIVITY_PHRASES,
+  ACTIVITY_WORDINGS,
   COMPANION_PHRASES,
+  COMPANION_WORDINGS,
   CONTEXT_PHRASES,
+  CONTEXT_WORDINGS,
   POSITION_PHRASES,
+  POSITION_WORDINGS,
+  type CaptionOptions,
   type ParsedPrompt,
   type Requirement,
   caption,
+  captionVariant,
   parsePrompt,
   promptWords,
+  withAccessoryColor,
   worldVocabulary,
 } from './grammar.js';
 export { SUBJECTS, type Subject, sampleSubjectScene, subjectById, subjectReferenceScenes, subjectReferences } from './subjects.js';

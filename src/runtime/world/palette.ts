@@ -14,14 +14,22 @@ export const OBJECT_RGB: Record<ColorName, RGB> = {
   white: [0.97, 0.97, 0.97],
 };
 
-/** Accessories (hat, sunglasses, cage, wheels, spinning arcs) and plushie eyes. */
+/** Accessories (hat, sunglasses, cage, wheels, spinning arcs, speed lines, the holding family's lines) and plushie
+ * eyes. */
 export const BLACK: RGB = [0.05, 0.05, 0.05];
-/** The bouncing shadow: dark but not black, far from the striped context's dark stripe (0.35). */
+/** The bouncing shadow and the "with its shadow" copy: dark but not black, far from the striped context's dark stripe
+ * (0.35). */
 export const SHADOW: RGB = [0.15, 0.15, 0.17];
-/** Skateboard deck and tree trunk. */
+/** Skateboard deck, box, frame and tree trunk. */
 export const BROWN: RGB = [0.5, 0.3, 0.12];
 /** Subject markings. */
 export const MARK_WHITE: RGB = [0.98, 0.98, 0.98];
+
+/** v2's item colors, each at least 0.45 (RGB distance) from every object, accessory, companion and background color,
+ * so no object or context can hide them. Magenta: crown, bubble, umbrella, flower. */
+export const MAGENTA: RGB = [1.0, 0.0, 0.9];
+/** Lime: cart, flag, the glowing halo. */
+export const LIME: RGB = [0.5, 1.0, 0.0];
 
 export const SUN_YELLOW: RGB = [1.0, 0.84, 0.15];
 export const TREE_GREEN: RGB = [0.1, 0.42, 0.15];

@@ -2,17 +2,20 @@
 // the same scene; any attribute can be pinned (the sampler draws the rest around it).
 import type { Rng } from '../engine/random.js';
 import {
+  ACCESSORY_COLORS,
   ACTIVITIES,
   type Activity,
   BASE_PLUSHIE_BODIES,
   COLORS,
   COMPANIONS,
   CONTEXT_EXCLUDED_COLORS,
+  type ColorName,
   CONTEXTS,
   type Context,
   OBJECT_CLASSES,
   type ObjectClass,
   POSITIONS,
+  hasAccessoryColor,
 } from './attributes.js';
 import { layoutScene } from './layout.js';
 import type { Scene, SceneJitter } from './scene.js';
@@ -32,6 +35,17 @@ export const WEIGHTS = {
   companion: COMPANIONS.map((c) => (c === 'none' ? 0.55 : 0.15)),
   activity: ACTIVITIES.map((a: Activity) => (a === 'none' ? 0.25 : 0.075)),
 };
+
+/** The colors a scarf or balloon on this object in this context may have. */
+export function accessoryColorsFor(color: ColorName, context: Context): ColorName[] {
+  return ACCESSORY_COLORS.filter((c) => c !== color && !CONTEXT_EXCLUDED_COLORS[context].includes(c));
+}
+
+/** A colored accessory has an allowed color; every other activity has none. */
+function accessoryColorFits(s: Scene): boolean {
+  if (!hasAccessoryColor(s.activity)) return s.accessoryColor === null;
+  return s.accessoryColor !== null && accessoryColorsFor(s.color, s.context).includes(s.accessoryColor);
+}
 
 export function sampleJitter(rng: Rng): SceneJitter {
   const u = (lo: number, hi: number) => lo + (hi - lo) * rng.uniform();
@@ -70,8 +84,9 @@ export function sampleScene(rng: Rng, pinned: Partial<Scene> = {}, opts: SampleO
     const side = rng.uniform() < 0.5 ? 'left' : 'right';
     const companionSide = pinned.companionSide ?? (position === 'left' ? 'right' : position === 'right' ? 'left' : side);
     const jitter = pinned.jitter ?? sampleJitter(rng);
-    const s: Scene = { objectClass, body, color, size, position, context, companion, companionSide, activity, markings: pinned.markings ?? [], jitter };
-    if (!CONTEXT_EXCLUDED_COLORS[context].includes(color) && layoutScene(s).fits) return s;
+    const accessoryColor = pinned.accessoryColor !== undefined ? pinned.accessoryColor : hasAccessoryColor(activity) ? pick(rng, accessoryColorsFor(color, context)) : null;
+    const s: Scene = { objectClass, body, color, size, position, context, companion, companionSide, activity, accessoryColor, markings: pinned.markings ?? [], jitter };
+    if (!CONTEXT_EXCLUDED_COLORS[context].includes(color) && accessoryColorFits(s) && layoutScene(s).fits) return s;
   }
   throw new Error(`no scene fits ${JSON.stringify(pinned)} after ${tries} tries`);
 }

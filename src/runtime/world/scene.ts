@@ -30,6 +30,8 @@ export interface Scene {
   /** Which side a companion stands on (chosen away from the object). */
   companionSide: 'left' | 'right';
   activity: Activity;
+  /** The scarf's or balloon's color (never the object's own); null for every other activity. */
+  accessoryColor: ColorName | null;
   /** Subject-only; [] for every base-world scene. */
   markings: readonly Marking[];
   jitter: SceneJitter;
@@ -49,6 +51,7 @@ export function scene(parts: Partial<Scene>): Scene {
     companion: 'none',
     companionSide: 'right',
     activity: 'none',
+    accessoryColor: null,
     markings: [],
     jitter: NO_JITTER,
     ...parts,

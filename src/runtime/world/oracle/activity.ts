@@ -1,23 +1,40 @@
 // Reads the activity. Twins, melting and stretching change the silhouette, and the figure reader already has them
-// (two bodies, a melting template, the spread ratio). Accessories are read by synthesis: for each accessory activity
-// the generator's own layout draws where its hat, glasses, skateboard, cage, arcs or shadow would be around the body
-// that was found; the evidence is how dark (brown, for a deck) the image is there minus how dark it is in a ring
-// just around it, so that one dark thing (a cage) does not pass for every accessory that would overlap it.
+// (two bodies, a melting template, the spread ratio). Everything else is read by synthesis: for each item activity the
+// generator's own layout draws where its items (a hat, a cart, a balloon on its string, a baby...) would be around the
+// body that was found; the evidence is how much of each item's color the image has there minus how much of any item
+// color it has in a ring just around it, so that one item (a cage) does not pass for every item that would overlap it.
 import type { Activity } from '../attributes.js';
-import { BROWN } from '../palette.js';
+import type { BlendLabels, Ink } from './labels.js';
 import type { Body } from './figure.js';
-import type { BlendLabels } from './labels.js';
 import { type FoundObject, PixelSet, contrast, partsAt } from './synthesis.js';
+import { type Gate, itemInks, worthTrying } from './activity-gates.js';
 
-export const ACCESSORY_ACTIVITIES = ['hat', 'sunglasses', 'skateboard', 'cage', 'spinning', 'bouncing'] as const;
-type AccessoryActivity = (typeof ACCESSORY_ACTIVITIES)[number];
+/** Activities read by synthesis: v1's accessories, then v2's items (the baby is an item drawn in the body's color). */
+export const ACCESSORY_ACTIVITIES = [
+  'hat',
+  'sunglasses',
+  'skateboard',
+  'cage',
+  'spinning',
+  'bouncing',
+  'crown',
+  'scarf',
+  'cart',
+  'box',
+  'bubble',
+  'frame',
+  'shadow',
+  'baby',
+  'balloon',
+  'flag',
+  'umbrella',
+  'flower',
+  'speeding',
+  'glowing',
+] as const satisfies readonly Activity[];
+export type AccessoryActivity = (typeof ACCESSORY_ACTIVITIES)[number];
 
 export type ActivityEvidence = Record<AccessoryActivity, number>;
-
-export interface ActivityReading {
-  activity: Activity;
-  evidence: ActivityEvidence;
-}
 
 /** Spread ratios (relative to the class's own) beyond which an object reads as stretched: drawn at 2.3 and 0.43. */
 export const STRETCHED_WIDE = 1.5;
@@ -31,7 +48,8 @@ export function stretchOf(stretch: number): Activity {
 /** Contrast (inside minus around) an accessory needs. */
 export const ACCESSORY_THRESHOLD = 0.3;
 
-/** Each accessory activity's contrast around the found object. `skip`: pixels that are no evidence (a companion's). */
+/** Each item activity's contrast around the found object. `skip`: pixels that are no evidence (a companion's); `own`:
+ * the found body's pixels, no evidence of a second copy (a baby). */
 export function accessoryEvidence(
   bl: BlendLabels,
   size: number,
@@ -39,58 +57,46 @@ export function accessoryEvidence(
   found: FoundObject,
   skip: Uint8Array,
   stretch: Activity = 'none',
+  own: readonly number[] = [],
 ): ActivityEvidence {
   const evidence = Object.fromEntries(ACCESSORY_ACTIVITIES.map((a) => [a, 0])) as ActivityEvidence;
-  // Accessories are dark or brown; the ring around them should be neither.
-  const accessoryColor = new Float32Array(size * size);
-  for (let p = 0; p < accessoryColor.length; p++) accessoryColor[p] = bl.dark[p] + bl.brown[p];
-  // Where dark or brown mass lies around the object decides which accessories are worth synthesizing: none at all
-  // for most images, one or two for the rest.
-  const [cx, cy] = found.center, r = found.r;
-  const mass = { above: 0, below: 0, sides: 0, inside: 0 };
-  for (let p = 0; p < accessoryColor.length; p++) {
-    const v = accessoryColor[p];
-    if (v < 0.1 || skip[p]) continue;
-    const dx = Math.abs(((p % size) + 0.5) / size - cx), dy = (Math.floor(p / size) + 0.5) / size - cy;
-    if (dx < r && Math.abs(dy) < r) mass.inside += v;
-    else if (dx < 1.6 * r && dy < -0.8 * r && dy > -2.2 * r) mass.above += v;
-    else if (dx < 1.8 * r && dy > 0.8 * r && dy < 2 * r + 0.2) mass.below += v;
-    else if (dx < 1.5 * r + 0.15 && Math.abs(dy) < 1.3 * r) mass.sides += v;
-  }
-  const enough = 1.5 * (size / 32) ** 2;
-  const worth: Record<AccessoryActivity, boolean> = {
-    hat: mass.above >= enough,
-    sunglasses: mass.inside >= enough,
-    skateboard: mass.below >= enough,
-    bouncing: mass.below >= enough,
-    spinning: mass.sides >= enough,
-    cage: mass.above >= enough && mass.below >= enough,
-  };
+  // Items are dark, brown, magenta, lime or the accent color; the ring around them should be none of these.
+  const itemColor = new Float32Array(size * size);
+  for (let p = 0; p < itemColor.length; p++) itemColor[p] = bl.dark[p] + bl.brown[p] + bl.magenta[p] + bl.lime[p] + bl.accent[p];
+  const worth: Gate = worthTrying(bl, size, found, skip);
   // A plushie's eyes are no evidence (they are dark without any accessory); where they are depends on stretching.
   const eyes = new PixelSet(size);
   if (found.objectClass === 'plushie') for (const part of partsAt(found, stretch)) if (part.kind === 'eye') eyes.cover(part, 0.25);
   const eyeDist = eyes.distances();
+  const ownBody = new PixelSet(size);
+  for (const p of own) ownBody.add(p);
+  const ownDist = ownBody.distances();
   for (const activity of ACCESSORY_ACTIVITIES) {
-    if (!worth[activity]) continue;
+    if (!worth(activity)) continue;
     const parts = partsAt(found, activity);
     const firstBody = parts.findIndex((q) => q.kind === 'body');
-    const dark = new PixelSet(size), brown = new PixelSet(size), behind = new PixelSet(size);
+    const sets = new Map<Ink | 'main', PixelSet>();
+    const behind = new PixelSet(size);
     parts.forEach((part, i) => {
-      if (part.kind !== 'accessory' && part.kind !== 'shadow') return;
-      (part.rgb === BROWN ? brown : dark).cover(part);
-      // A part drawn before the body (the cage's bars) is hidden where the object is.
+      const ink = itemInks(activity, part, i === firstBody);
+      if (!ink) return;
+      if (!sets.has(ink)) sets.set(ink, new PixelSet(size));
+      sets.get(ink)!.cover(part);
+      // A part drawn before the body (the cage's bars, the box, a halo, a shadow) is hidden where the object is.
       if (i < firstBody) behind.cover(part);
     });
     // Nor, for glasses, are the eyes' blurred surroundings (glasses are scored without looking at neighbours).
     const glasses = activity === 'sunglasses';
     const skipAll = (p: number) => skip[p] === 1 || eyeDist[p] <= (glasses ? 0 : 1);
     const skipInside = (p: number) => behind.has[p] === 1 && filled[p] === 1;
-    // A deck is brown, the rest dark: score each against its own color, weighted by its size.
+    // Each item is scored against its own color, weighted by its size; a baby against the object's own color.
     let sum = 0, weight = 0;
-    for (const [set, map] of [[dark, bl.dark], [brown, bl.brown]] as const) {
-      if (set.empty) continue;
+    for (const [ink, set] of sets) {
+      const main = ink === 'main';
+      const map = main ? bl.share : bl[ink];
       const count = set.has.reduce((a, v) => a + v, 0);
-      sum += count * contrast(set, map, { ringMap: accessoryColor, skip: skipAll, skipInside, exact: glasses });
+      const skipHere = main ? (p: number) => skipAll(p) || ownDist[p] <= 1 : skipAll;
+      sum += count * contrast(set, map, { ringMap: main ? bl.share : itemColor, skip: skipHere, skipInside, exact: glasses });
       weight += count;
     }
     evidence[activity] = weight ? sum / weight : 0;

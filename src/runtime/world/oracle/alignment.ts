@@ -32,6 +32,8 @@ export function satisfies(r: SceneReading, q: Requirement): boolean {
       return r.found && r.position === q.value;
     case 'activity':
       return r.found && r.activity === q.value;
+    case 'accessoryColor':
+      return r.found && r.accessoryColor === q.value;
     case 'context':
       return r.context === q.value;
     case 'companion':

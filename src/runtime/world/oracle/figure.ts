@@ -3,7 +3,12 @@
 // markings filled in, one or two bodies (twins), and each body's class by the nearest template.
 import { COLORS, type ColorName } from '../attributes.js';
 import type { Box } from '../layout.js';
-import { BG, type BlendLabels, DARK, PURE, WHITE, isObjectLabel } from './labels.js';
+import { BG, type BlendLabels, DARK, LIME_LABEL, MAGENTA_LABEL, PURE, WHITE, isObjectLabel } from './labels.js';
+
+const UNFILLABLE = new Set([BG, DARK, MAGENTA_LABEL, LIME_LABEL]);
+/** Item colors by label, as a table: hot loops read it (imported bindings cost a call each under CommonJS). */
+const IS_ITEM_INK = Uint8Array.from({ length: 256 }, (_, l) => (l === MAGENTA_LABEL || l === LIME_LABEL ? 1 : 0));
+const IS_OBJECT = Uint8Array.from({ length: 256 }, (_, l) => (isObjectLabel(l) ? 1 : 0));
 import { type Moments, components, dilate, moments } from './pixels.js';
 import { type Template, gridDistance, normalizedGrid, templates } from './templates.js';
 
@@ -43,28 +48,109 @@ function outside(size: number, exclude: Box | null): Uint8Array {
   return allowed;
 }
 
+/** White is the object's color rather than its markings' when it outnumbers the best saturated color by this much
+ * and does not hug it (a subject's white outline can outnumber its body, but it lies along its edge; a balloon on a
+ * white object is a blob of its own). */
+const WHITE_OVER_COLOR = 1.2;
+const WHITE_HUGS = 0.45;
+
+export interface ObjectColors {
+  /** The object's color label, or -1 when there is no object. */
+  main: number;
+  /** A second saturated color near it (a scarf's or balloon's), or -1. */
+  accent: number;
+}
+
 /**
- * The object's color label from first-pass labels outside the companion's zone, or -1 when there is no object. Only
- * pure pixels vote: the edge of a white ring on blue is lavender, which is nearest to purple.
+ * The object's color label from first-pass labels outside the companion's zone, and the accent color's. Only pure
+ * pixels vote: the edge of a white ring on blue is lavender, which is nearest to purple.
  */
-export function mainColorLabel(labels: Uint8Array, residual: Float32Array, size: number, exclude: Box | null): number {
+export function objectColorLabels(labels: Uint8Array, residual: Float32Array, size: number, exclude: Box | null): ObjectColors {
   const n = size * size;
   const allowed = outside(size, exclude);
+  // A magenta or lime item's edge on a background can pass for an object color (magenta on blue is purple): pixels
+  // touching those colors do not vote.
+  const voting = allowed.slice();
+  for (let p = 0; p < n; p++)
+    if (IS_ITEM_INK[labels[p]]) {
+      const x = p % size, y = (p - x) / size;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) if (x + dx >= 0 && x + dx < size && y + dy >= 0 && y + dy < size) voting[(y + dy) * size + x + dx] = 0;
+    }
+  // Blended edges take any color's label (red on grass passes for purple): shapes are compared on pure pixels.
+  const pure = allowed.map((a, p) => (a && residual[p] <= PURE ? 1 : 0));
   const minPixels = Math.max(3, 0.003 * n);
   // Pure votes first; a thin or noisy object may have too few, then every vote counts.
   for (const limit of [PURE, Infinity]) {
     const counts = new Array(8).fill(0);
-    for (let p = 0; p < n; p++) if (allowed[p] && isObjectLabel(labels[p]) && residual[p] <= limit) counts[labels[p]]++;
+    for (let p = 0; p < n; p++) if (voting[p] && IS_OBJECT[labels[p]] && residual[p] <= limit) counts[labels[p]]++;
     const total = counts.reduce((a, b) => a + b, 0);
-    let main = -1;
-    for (let l = 1; l <= 7; l++) if (l !== WHITE && counts[l] >= minPixels && (main < 0 || counts[l] > counts[main])) main = l;
-    if (main < 0 || counts[main] < 0.25 * total) main = counts[WHITE] >= minPixels ? WHITE : -1;
-    if (main >= 0) return main;
+    const ranked = [1, 2, 3, 4, 5, 6, 7].filter((l) => l !== WHITE && counts[l] >= minPixels).sort((a, b) => counts[b] - counts[a]);
+    const best = ranked.length ? ranked[0] : -1;
+    let main = best;
+    if (counts[WHITE] >= minPixels) {
+      if (best < 0 || counts[best] < 0.25 * total) main = WHITE;
+      else if (counts[WHITE] >= WHITE_OVER_COLOR * counts[best] && hugs(labels, pure, size, WHITE, best) < WHITE_HUGS) main = WHITE;
+    }
+    if (main < 0) continue;
+    // A scarf can outnumber a small object. It lies across the object, which is above and below it and never beside
+    // it; nothing of the object lies between two parts of a scarf.
+    for (const other of [ranked.find((l) => l !== main) ?? -1, WHITE]) {
+      if (other < 0 || other === main || counts[other] < 0.4 * counts[main]) continue;
+      const inOther = enclosedBy(labels, pure, size, main, other), around = enclosedBy(labels, pure, size, other, main);
+      if (inOther.horizontal <= 0.1 && inOther.vertical - inOther.horizontal >= around.vertical - around.horizontal + 0.05) {
+        main = other;
+        break;
+      }
+    }
+    return { main, accent: ranked.find((l) => l !== main) ?? -1 };
   }
-  return -1;
+  return { main: -1, accent: -1 };
 }
 
-export function readFigure(bl: BlendLabels, size: number, exclude: Box | null, main: number): FigureReading | null {
+/** The fraction of `label`'s pixels (where `use` is 1) within two pixels of an `other` pixel. */
+export function hugs(labels: Uint8Array, use: Uint8Array, size: number, label: number, other: number): number {
+  let all = 0, near = 0;
+  for (let p = 0; p < size * size; p++) {
+    if (!use[p] || labels[p] !== label) continue;
+    all++;
+    const x = p % size, y = (p - x) / size;
+    search: for (let dy = -2; dy <= 2; dy++)
+      for (let dx = -2; dx <= 2; dx++) {
+        const nx = x + dx, ny = y + dy;
+        if (nx >= 0 && ny >= 0 && nx < size && ny < size && labels[ny * size + nx] === other) {
+          near++;
+          break search;
+        }
+      }
+  }
+  return all ? near / all : 0;
+}
+
+export function enclosedBy(labels: Uint8Array, use: Uint8Array, size: number, inner: number, outer: number): { vertical: number; horizontal: number; around: number } {
+  const colLo = new Int32Array(size).fill(size), colHi = new Int32Array(size).fill(-1);
+  const rowLo = new Int32Array(size).fill(size), rowHi = new Int32Array(size).fill(-1);
+  for (let p = 0; p < size * size; p++)
+    if (use[p] && labels[p] === outer) {
+      const x = p % size, y = (p - x) / size;
+      colLo[x] = Math.min(colLo[x], y);
+      colHi[x] = Math.max(colHi[x], y);
+      rowLo[y] = Math.min(rowLo[y], x);
+      rowHi[y] = Math.max(rowHi[y], x);
+    }
+  let all = 0, vertical = 0, horizontal = 0, around = 0;
+  for (let p = 0; p < size * size; p++) {
+    if (!use[p] || labels[p] !== inner) continue;
+    const x = p % size, y = (p - x) / size;
+    const v = y > colLo[x] && y < colHi[x], h = x > rowLo[y] && x < rowHi[y];
+    all++;
+    if (v) vertical++;
+    if (h) horizontal++;
+    if (v && h) around++;
+  }
+  return all ? { vertical: vertical / all, horizontal: horizontal / all, around: around / all } : { vertical: 0, horizontal: 0, around: 0 };
+}
+
+export function readFigure(bl: BlendLabels, size: number, exclude: Box | null, main: number, accent = -1): FigureReading | null {
   const { labels } = bl;
   const n = size * size;
   const allowed = outside(size, exclude);
@@ -77,8 +163,8 @@ export function readFigure(bl: BlendLabels, size: number, exclude: Box | null, m
   if (!mask.some((v) => v)) return null;
 
   // Fill: a non-background pixel enclosed by main-color pixels both along its row and along its column belongs to
-  // the object (white markings); so does a narrow run across a row. Dark pixels (eyes, sunglasses) are never
-  // filled: they may cover a hole (a ring's), so they count as hidden instead.
+  // the object (white markings); so does a narrow run across a row. Dark pixels (eyes, sunglasses) and items' colors
+  // are never filled: they may cover a hole (a ring's) or a star's notch, so they count as hidden instead.
   const filled = mask.slice();
   const rowLo = new Int32Array(size).fill(size), rowHi = new Int32Array(size).fill(-1);
   const colLo = new Int32Array(size).fill(size), colHi = new Int32Array(size).fill(-1);
@@ -90,12 +176,18 @@ export function readFigure(bl: BlendLabels, size: number, exclude: Box | null, m
       colLo[x] = Math.min(colLo[x], y);
       colHi[x] = Math.max(colHi[x], y);
     }
-  const fillable = (p: number) => !mask[p] && allowed[p] && labels[p] !== BG && labels[p] !== DARK;
+  const fillable = (p: number) => !mask[p] && allowed[p] && !UNFILLABLE.has(labels[p]) && labels[p] !== accent;
   for (let p = 0; p < n; p++) {
     if (!fillable(p)) continue;
     const x = p % size, y = (p - x) / size;
     if (x > rowLo[y] && x < rowHi[y] && y > colLo[x] && y < colHi[x]) filled[p] = 1;
   }
+  // A scarf's band lies across the body: its pixels with the object above and below them are the object's.
+  if (accent > 0)
+    for (let p = 0; p < n; p++) {
+      const x = p % size, y = (p - x) / size;
+      if (labels[p] === accent && allowed[p] && y > colLo[x] && y < colHi[x]) filled[p] = 1;
+    }
   const maxGap = Math.max(2, Math.round(0.07 * size));
   for (let y = 0; y < size; y++)
     for (let x = rowLo[y] + 1; x < rowHi[y]; ) {
@@ -111,8 +203,8 @@ export function readFigure(bl: BlendLabels, size: number, exclude: Box | null, m
 
   // Bodies: object pixels connected through any non-background pixels (an occluding bridge of sunglasses or a hat
   // brim does not split an object), one per group; two groups of like size side by side are twins.
-  const solid = new Uint8Array(n);
-  for (let p = 0; p < n; p++) solid[p] = filled[p] || (allowed[p] && labels[p] !== BG && bl.other[p] >= 0.6) ? 1 : 0;
+  const solid = new Uint8Array(n), bgLabel = BG;
+  for (let p = 0; p < n; p++) solid[p] = filled[p] || (allowed[p] && labels[p] !== bgLabel && bl.other[p] >= 0.6) ? 1 : 0;
   const groups = components(solid, size)
     .members.map((g) => g.filter((p) => filled[p]))
     .filter((g) => g.length > 0)

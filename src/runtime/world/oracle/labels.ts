@@ -5,7 +5,7 @@
 // object with dark accessories or white markings), giving the object's share of every pixel: edges blur, and a
 // red-on-blue edge must not read as purple, nor a yellow-and-black one as brown.
 import { COLORS, CONTEXT_EXCLUDED_COLORS } from '../attributes.js';
-import { BALL_TEAL, BLACK, BROWN, MARK_WHITE, OBJECT_RGB, type RGB, SHADOW, SUN_YELLOW, TREE_GREEN } from '../palette.js';
+import { BALL_TEAL, BLACK, BROWN, LIME, MAGENTA, MARK_WHITE, OBJECT_RGB, type RGB, SHADOW, SUN_YELLOW, TREE_GREEN } from '../palette.js';
 import { type ContextReading, colorSupport } from './context.js';
 import type { Pixels } from './pixels.js';
 
@@ -18,6 +18,8 @@ export const DARK = 8;
 export const BROWN_LABEL = 9;
 export const TREE = 10;
 export const TEAL = 11;
+export const MAGENTA_LABEL = 12;
+export const LIME_LABEL = 13;
 export const isObjectLabel = (l: number) => l >= 1 && l <= 7;
 
 /** Squared color distance a two-color blend pays (about 0.06 in RGB): dark green is not green-and-black. */
@@ -73,6 +75,8 @@ const ACCESSORY_COLORS: [RGB, number][] = [
   [BROWN, BROWN_LABEL],
   [TREE_GREEN, TREE],
   [BALL_TEAL, TEAL],
+  [MAGENTA, MAGENTA_LABEL],
+  [LIME, LIME_LABEL],
 ];
 
 /** Squared distance under which a background color is taken at once (no other designed color is this close to one). */
@@ -127,20 +131,34 @@ export function nearestLabels(img: Pixels, ctx: ContextReading, residual?: Float
   return labels;
 }
 
+/** The colors items are painted in, each with its own share map (what the activity reader measures). */
+export const INKS = ['dark', 'brown', 'magenta', 'lime', 'accent'] as const;
+export type Ink = (typeof INKS)[number];
+
 export interface BlendLabels {
   labels: Uint8Array;
   /** The main color's share of each pixel. */
   share: Float32Array;
-  /** Dark (accessories, shadow, eyes) share. */
+  /** Dark (accessories, shadows, eyes) share. */
   dark: Float32Array;
-  /** Brown (skateboard deck, tree trunk) share. */
+  /** Brown (skateboard deck, box, frame, tree trunk) share. */
   brown: Float32Array;
+  magenta: Float32Array;
+  lime: Float32Array;
+  /** The accent color's share (a scarf's or balloon's: the second object color), zero when there is none. */
+  accent: Float32Array;
   /** The share of each pixel covered by anything neither background nor the main color. */
   other: Float32Array;
 }
 
-/** Pass 2: single colors and the world's blends, knowing the main color. */
-export function blendLabels(img: Pixels, ctx: ContextReading, main: number): BlendLabels {
+// Candidate kinds: what share map a candidate's share goes to (0 background, 1 the object, 4 other only).
+const KIND_OF_LABEL = new Map<number, number>([[DARK, 2], [BROWN_LABEL, 3], [MAGENTA_LABEL, 5], [LIME_LABEL, 6]]);
+const ACCENT_KIND = 7;
+/** Colors an object's edge meets (markings, items on or behind it): the object blends with these as with backgrounds. */
+const TOUCHES_OBJECT = new Set([DARK, WHITE, BROWN_LABEL, MAGENTA_LABEL, LIME_LABEL]);
+
+/** Pass 2: single colors and the world's blends, knowing the main color (and the accent's, or -1). */
+export function blendLabels(img: Pixels, ctx: ContextReading, main: number, accent = -1): BlendLabels {
   const sh = shiftedBy(ctx.shift);
   const mainName = COLORS[main - 1];
   const cands: Candidate[] = [
@@ -149,21 +167,31 @@ export function blendLabels(img: Pixels, ctx: ContextReading, main: number): Ble
     ...[...ACCESSORY_COLORS, [SUN_YELLOW, YELLOW] as [RGB, number]]
       .filter(([, label]) => !(label === main && main === WHITE))
       .map(([rgb, label]) => ({ rgb: sh(rgb), label, bg: -1 })),
+    ...(accent > 0 ? [{ rgb: sh(OBJECT_RGB[COLORS[accent - 1]]), label: accent, bg: -1, object: true }] : []),
   ];
   const K = cands.length, nb = ctx.colors.length, mainK = nb;
-  // The edges this world draws: background with anything, the object with dark accessories and white markings.
+  // The edges this world draws: background with anything, the object with its items and white markings.
   const pa: number[] = [], pb: number[] = [];
   for (let a = 0; a < nb; a++) for (let b = a + 1; b < K; b++) pa.push(a), pb.push(b);
-  cands.forEach((c, k) => k > mainK && (c.label === DARK || c.label === WHITE) && (pa.push(mainK), pb.push(k)));
+  cands.forEach((c, k) => k > mainK && (TOUCHES_OBJECT.has(c.label) || (accent > 0 && c.label === accent)) && (pa.push(mainK), pb.push(k)));
   const P = pa.length;
   // Flat copies for the inner loop.
   const cr = new Float64Array(K * 3);
   cands.forEach((c, k) => cr.set(c.rgb, k * 3));
-  const kind = Int8Array.from(cands, (c) => (c.label === main ? 1 : c.bg >= 0 ? 0 : c.label === DARK ? 2 : c.label === BROWN_LABEL ? 3 : 4));
+  // By label: the sun's yellow counts as the object's (or the accent's) color when that is yellow.
+  const kind = Int8Array.from(cands, (c) => (c.bg >= 0 ? 0 : c.label === main ? 1 : accent > 0 && c.label === accent ? ACCENT_KIND : (KIND_OF_LABEL.get(c.label) ?? 4)));
   const n = img.size * img.size, d = img.data;
   const blocked = availability(cands, ctx, img.size);
   const labels = new Uint8Array(n);
-  const out = { share: new Float32Array(n), dark: new Float32Array(n), brown: new Float32Array(n), other: new Float32Array(n) };
+  const out: Omit<BlendLabels, 'labels'> = {
+    share: new Float32Array(n),
+    dark: new Float32Array(n),
+    brown: new Float32Array(n),
+    magenta: new Float32Array(n),
+    lime: new Float32Array(n),
+    accent: new Float32Array(n),
+    other: new Float32Array(n),
+  };
   const d2 = new Float64Array(K);
   for (let p = 0; p < n; p++) {
     const x0 = d[p * 3], x1 = d[p * 3 + 1], x2 = d[p * 3 + 2];
@@ -222,5 +250,8 @@ function addShare(out: Omit<BlendLabels, 'labels'>, kind: number, t: number, p: 
     out.other[p] += t;
     if (kind === 2) out.dark[p] += t;
     else if (kind === 3) out.brown[p] += t;
+    else if (kind === 5) out.magenta[p] += t;
+    else if (kind === 6) out.lime[p] += t;
+    else if (kind === ACCENT_KIND) out.accent[p] += t;
   }
 }

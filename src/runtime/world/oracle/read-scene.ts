@@ -2,14 +2,14 @@
 // its activity, each from the pixels alone. On the world's own renders it returns the scene's attributes exactly;
 // on blurred, noisy or color-shifted images it degrades gracefully.
 import { type ImageBatch, imageAt } from '../../engine/image.js';
-import type { Activity, ColorName, Companion, Context, ObjectClass, PlushieBody, Position, Size } from '../attributes.js';
+import { type Activity, COLORS, type ColorName, type Companion, type Context, type ObjectClass, type PlushieBody, type Position, type Size, hasAccessoryColor } from '../attributes.js';
 import { caption } from '../grammar.js';
-import { BOUNCE_LIFT, BOUNCE_REST_DROP, type Box, SIZE_RADIUS } from '../layout.js';
+import { BABY_SHIFT, BOUNCE_LIFT, BOUNCE_REST_DROP, type Box, SIZE_RADIUS } from '../layout.js';
 import { NO_JITTER, type Scene } from '../scene.js';
 import { ACCESSORY_THRESHOLD, type ActivityEvidence, accessoryEvidence, readActivity, stretchOf } from './activity.js';
 import { readCompanion } from './companion.js';
 import { readContext } from './context.js';
-import { type Body, type FigureReading, fitTemplate, mainColorLabel, readFigure } from './figure.js';
+import { type Body, type FigureReading, fitTemplate, objectColorLabels, readFigure } from './figure.js';
 import { type BlendLabels, blendLabels, nearestLabels } from './labels.js';
 import type { Pixels } from './pixels.js';
 import { type FoundObject, PixelSet, contrast, partsAt } from './synthesis.js';
@@ -26,6 +26,8 @@ export interface SceneReading {
   size?: Size;
   position?: Position;
   activity?: Activity;
+  /** A scarf's or balloon's color; set only when the activity is one of those. */
+  accessoryColor?: ColorName;
   /** Diagnostics: the object's rest center and radius (image units), the class template distance, activity cues. */
   center?: [number, number];
   radius?: number;
@@ -102,10 +104,10 @@ export function readPixels(img: Pixels): SceneReading {
   const first = nearestLabels(img, ctx, residual);
   const comp = readCompanion(first, size);
   const base: SceneReading = { context: ctx.context, companion: comp.companion, found: false };
-  const main = mainColorLabel(first, residual, size, comp.zone);
+  const { main, accent } = objectColorLabels(first, residual, size, comp.zone);
   if (main < 0) return base;
-  const blend = blendLabels(img, ctx, main);
-  const fig = readFigure(blend, size, comp.zone, main);
+  const blend = blendLabels(img, ctx, main, accent);
+  const fig = readFigure(blend, size, comp.zone, main, accent);
   if (!fig) return base;
   const skip = zoneMask(size, comp.zone);
 
@@ -114,12 +116,12 @@ export function readPixels(img: Pixels): SceneReading {
   const melts = (c: Body) => c.stretch > 0.77 && c.stretch < 1.3 && dripContrast(fig, size, foundOf(c), skip) >= DRIPS_THRESHOLD;
   const bodies = fig.bodies.map((b) => (b.template.melting ? refit(b, (c) => !c.template.melting || melts(c)) : b));
   let body = bodies[0];
-  let evidence = accessoryEvidence(blend, size, fig.filled, foundOf(body), skip, stretchOf(body.stretch));
+  let evidence = accessoryEvidence(blend, size, fig.filled, foundOf(body), skip, stretchOf(body.stretch), body.pixels);
   if (body.template.objectClass === 'plushie') {
     const glasses = evidence.sunglasses >= ACCESSORY_THRESHOLD && Object.values(evidence).every((v) => v <= evidence.sunglasses);
     if (!glasses && eyeContrast(blend, size, foundOf(body), skip) < EYES_THRESHOLD) {
       body = refit(body, (c) => c.template.objectClass !== 'plushie' && !(c.template.melting && body.template.melting === false));
-      evidence = accessoryEvidence(blend, size, fig.filled, foundOf(body), skip, stretchOf(body.stretch));
+      evidence = accessoryEvidence(blend, size, fig.filled, foundOf(body), skip, stretchOf(body.stretch), body.pixels);
     }
   }
   bodies[0] = body;
@@ -129,6 +131,8 @@ export function readPixels(img: Pixels): SceneReading {
   const drawn = bodies.map((b) => foundOf(b).center);
   const center: [number, number] = [drawn.reduce((a, d) => a + d[0], 0) / drawn.length, drawn.reduce((a, d) => a + d[1], 0) / drawn.length];
   if (activity === 'bouncing') center[1] += BOUNCE_LIFT - BOUNCE_REST_DROP;
+  // The object stands left of the position to make room for its baby.
+  if (activity === 'baby') center[0] += BABY_SHIFT * r;
   return {
     ...base,
     found: true,
@@ -138,6 +142,7 @@ export function readPixels(img: Pixels): SceneReading {
     size: r >= SIZE_THRESHOLD ? 'large' : 'small',
     position: positionOf(center[0], center[1]),
     activity,
+    ...(hasAccessoryColor(activity) && accent > 0 ? { accessoryColor: COLORS[accent - 1] } : {}),
     center,
     radius: r,
     classDistance: body.distance,
@@ -173,6 +178,7 @@ export function readingAsScene(r: SceneReading): Scene {
     companion: r.companion,
     companionSide: 'right',
     activity: r.activity ?? 'none',
+    accessoryColor: r.accessoryColor ?? null,
     markings: [],
     jitter: NO_JITTER,
   };

@@ -1,7 +1,7 @@
 // Analysis by synthesis: the oracle asks the generator's layout where a part (a hat, eyes, drips...) would be drawn
 // around the object it found, and measures how much the image agrees there compared with a ring just around it.
-import type { Activity, ObjectClass, PlushieBody } from '../attributes.js';
-import { BOUNCE_LIFT, BOUNCE_REST_DROP, POSITION_CENTER, SIZE_RADIUS, layoutScene, type Part } from '../layout.js';
+import { type Activity, type ObjectClass, type PlushieBody, hasAccessoryColor } from '../attributes.js';
+import { BABY_SHIFT, BOUNCE_LIFT, BOUNCE_REST_DROP, POSITION_CENTER, SIZE_RADIUS, layoutScene, type Part } from '../layout.js';
 import { rasterize } from '../raster.js';
 import { NO_JITTER, scene } from '../scene.js';
 
@@ -13,10 +13,15 @@ export interface FoundObject {
   center: [number, number];
 }
 
+/** The color synthesis draws a scarf or balloon in: any stand-in will do, the reader scores it as the accent. */
+export const STAND_IN_ACCESSORY_COLOR = 'red';
+
 /** The laid-out parts of a scene whose object is drawn where the found one is, doing `activity`. */
 export function partsAt(found: FoundObject, activity: Activity): Part[] {
   const [cx, cy] = found.center;
   const restY = activity === 'bouncing' ? cy - BOUNCE_REST_DROP + BOUNCE_LIFT : cy;
+  // The object a baby stands beside is drawn left of the scene's position.
+  const restX = activity === 'baby' ? cx + BABY_SHIFT * found.r : cx;
   return layoutScene(
     scene({
       objectClass: found.objectClass,
@@ -24,7 +29,8 @@ export function partsAt(found: FoundObject, activity: Activity): Part[] {
       size: 'large',
       position: 'center',
       activity,
-      jitter: { ...NO_JITTER, scale: found.r / SIZE_RADIUS.large, dx: cx - POSITION_CENTER.center[0], dy: restY - POSITION_CENTER.center[1] },
+      accessoryColor: hasAccessoryColor(activity) ? STAND_IN_ACCESSORY_COLOR : null,
+      jitter: { ...NO_JITTER, scale: found.r / SIZE_RADIUS.large, dx: restX - POSITION_CENTER.center[0], dy: restY - POSITION_CENTER.center[1] },
     }),
   ).parts;
 }
