@@ -23,10 +23,10 @@ export const BOUNCE_LIFT = 0.15;
 /** Twin copies sit this far either side of the position (at least 1.25 radii). */
 export const TWIN_OFFSET = 0.19;
 export const STRETCH = { 'stretched-wide': [1.45, 0.62], 'stretched-tall': [0.62, 1.45] } as const;
-/** Baby: half the size, its outline this far right of the object's, bottoms level; the object moves left by
- * BABY_SHIFT radii so that the pair stays around the position. */
+/** Baby: half the size, its outline this far right of the object's (two pixels at 32, so that blur does not join
+ * them), bottoms level; the object moves left by BABY_SHIFT radii so that the pair stays around the position. */
 export const BABY_SCALE = 0.5;
-export const BABY_GAP = 0.045;
+export const BABY_GAP = 0.06;
 export const BABY_SHIFT = 0.45;
 
 export { BAR_WIDTH, type Box, type Part, type PartKind } from './parts.js';

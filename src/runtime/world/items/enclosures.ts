@@ -52,7 +52,8 @@ function reach(c: ItemContext, p: Placement, center: [number, number]): number {
 }
 
 export const BUBBLE_GAP = 0.05;
-export const BUBBLE_HALF_WIDTH = 0.021;
+/** About two pixels wide at 32: a thinner ring blurs below its color. */
+export const BUBBLE_HALF_WIDTH = 0.03;
 
 export function bubble(c: ItemContext): Items {
   const f = figureBox(c);

@@ -20,10 +20,14 @@ export function spinning(c: ItemContext): Items {
   return front(accessory(union(...segs), BLACK));
 }
 
+/** Where speed lines stop short of the body: beyond where a spinning object's arcs are (0.07), so that neither passes
+ * for the other. */
+export const SPEED_GAP = 0.105;
+
 /** Three lines of unequal length, left of the body at its upper, middle and lower heights. */
 export function speeding(c: ItemContext): Items {
   const f = joinBoxes(c.figure.map((q) => q.region));
-  const end = f.x0 - 0.035, len = Math.max(0.8 * c.r, 0.11);
+  const end = f.x0 - SPEED_GAP, len = Math.max(0.8 * c.r, 0.11);
   const lines = ([[-0.45, 0.75], [0, 1], [0.45, 0.6]] as const).map(([dy, k]) => {
     const y = c.p.cy + dy * c.r;
     return capsule(end - k * len, y, end, y, 0.018);

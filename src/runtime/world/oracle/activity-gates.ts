@@ -20,14 +20,14 @@ export type Gate = (activity: Activity) => boolean;
 
 const ZONES = ['inside', 'above', 'below', 'sides', 'left', 'right'] as const;
 type Zone = (typeof ZONES)[number];
-const GATE_INKS = ['dark', 'brown', 'magenta', 'lime', 'accent', 'main'] as const;
+const GATE_INKS = ['dark', 'brown', 'magenta', 'lime', 'accent'] as const;
 type GateInk = (typeof GATE_INKS)[number];
 const Z = ZONES.length;
 
 /** Item-color mass around the object, by zone and color, and the gate it implies. */
 export function worthTrying(bl: BlendLabels, size: number, found: FoundObject, skip: Uint8Array): Gate {
   const [cx, cy] = found.center, r = found.r;
-  const maps = [bl.dark, bl.brown, bl.magenta, bl.lime, bl.accent, bl.share];
+  const maps = [bl.dark, bl.brown, bl.magenta, bl.lime, bl.accent];
   const mass = new Float64Array(GATE_INKS.length * Z);
   const near = 2.6 * r + 0.15;
   const clampPx = (v: number) => Math.min(size - 1, Math.max(0, Math.floor(v * size)));
@@ -42,9 +42,7 @@ export function worthTrying(bl: BlendLabels, size: number, found: FoundObject, s
         dx < r && ady < r ? 0 : dx < 1.6 * r && dy < -0.8 * r && dy > -2.2 * r ? 1 : dx < 1.8 * r && dy > 0.8 * r && dy < 2 * r + 0.2 ? 2 : dx < 1.5 * r + 0.15 && ady < 1.3 * r ? 3 : -1;
       // Left and right of the object: outside its v1 'inside' square.
       const half = zone === 0 ? -1 : sx < 0 ? 4 : 5;
-      // The object's own color counts only away from its body (a baby beside it).
-      const inks = dx > r ? maps.length : maps.length - 1;
-      for (let k = 0; k < inks; k++) {
+      for (let k = 0; k < maps.length; k++) {
         const v = maps[k][p];
         if (v < 0.1) continue;
         if (zone >= 0) mass[k * Z + zone] += v;
@@ -57,7 +55,7 @@ export function worthTrying(bl: BlendLabels, size: number, found: FoundObject, s
   // v1 read its accessories from dark and brown together.
   const db = (z: Zone) => m('dark', z) + m('brown', z) >= enough;
   // Each of v2's items by its color where the layout puts it: on the body, under it, at its sides (around it), to its
-  // right (the holding family, a shadow, a baby) or left (speed lines).
+  // right (the holding family, a shadow) or left (speed lines). A baby is gated by the figure reader's pieces.
   const gates: Partial<Record<Activity, boolean>> = {
     hat: db('above'),
     sunglasses: db('inside'),
@@ -72,7 +70,6 @@ export function worthTrying(bl: BlendLabels, size: number, found: FoundObject, s
     bubble: has('magenta', 'sides'),
     frame: has('brown', 'above') && has('brown', 'below'),
     shadow: has('dark', 'right', 'below'),
-    baby: has('main', 'right'),
     balloon: has('accent', 'right'),
     flag: has('lime', 'right'),
     umbrella: has('magenta', 'right'),

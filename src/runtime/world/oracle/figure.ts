@@ -9,6 +9,7 @@ const UNFILLABLE = new Set([BG, DARK, MAGENTA_LABEL, LIME_LABEL]);
 /** Item colors by label, as a table: hot loops read it (imported bindings cost a call each under CommonJS). */
 const IS_ITEM_INK = Uint8Array.from({ length: 256 }, (_, l) => (l === MAGENTA_LABEL || l === LIME_LABEL ? 1 : 0));
 const IS_OBJECT = Uint8Array.from({ length: 256 }, (_, l) => (isObjectLabel(l) ? 1 : 0));
+const SOLID_NEIGHBOUR = Uint8Array.from({ length: 256 }, (_, l) => (l !== BG && l !== DARK ? 1 : 0));
 import { type Moments, components, dilate, moments } from './pixels.js';
 import { type Template, gridDistance, normalizedGrid, templates } from './templates.js';
 
@@ -35,6 +36,8 @@ export interface FigureReading {
   /** The object's soft share of each pixel (noise floor removed). */
   weight: Float32Array;
   bodies: Body[];
+  /** The object color's other pieces (a baby, specks), biggest first. */
+  others: Moments[];
 }
 
 function outside(size: number, exclude: Box | null): Uint8Array {
@@ -53,6 +56,8 @@ function outside(size: number, exclude: Box | null): Uint8Array {
  * white object is a blob of its own). */
 const WHITE_OVER_COLOR = 1.2;
 const WHITE_HUGS = 0.45;
+/** Squared color distance an accent's blurred pixels may have (about 0.3 in RGB). */
+const LOOSE = 0.1;
 
 export interface ObjectColors {
   /** The object's color label, or -1 when there is no object. */
@@ -76,8 +81,9 @@ export function objectColorLabels(labels: Uint8Array, residual: Float32Array, si
       const x = p % size, y = (p - x) / size;
       for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) if (x + dx >= 0 && x + dx < size && y + dy >= 0 && y + dy < size) voting[(y + dy) * size + x + dx] = 0;
     }
-  // Blended edges take any color's label (red on grass passes for purple): shapes are compared on pure pixels.
-  const pure = allowed.map((a, p) => (a && residual[p] <= PURE ? 1 : 0));
+  // Blended edges take any color's label (red on grass passes for purple): shapes are compared on pixels close to
+  // their color.
+  const pure = allowed.map((a, p) => (a && residual[p] <= LOOSE ? 1 : 0));
   const minPixels = Math.max(3, 0.003 * n);
   // Pure votes first; a thin or noisy object may have too few, then every vote counts.
   for (const limit of [PURE, Infinity]) {
@@ -102,9 +108,25 @@ export function objectColorLabels(labels: Uint8Array, residual: Float32Array, si
         break;
       }
     }
-    return { main, accent: ranked.find((l) => l !== main) ?? -1 };
+    return { main, accent: ranked.find((l) => l !== main) ?? looseAccent(labels, residual, allowed, size, main, minPixels) };
   }
   return { main: -1, accent: -1 };
+}
+
+/** An accent blurred out of pure pixels: its color close enough, inside the figure (the blended edges of an object with
+ * a background or a dark item take every color's label, but only there). */
+function looseAccent(labels: Uint8Array, residual: Float32Array, allowed: Uint8Array, size: number, main: number, minPixels: number): number {
+  const counts = new Array(8).fill(0);
+  for (let y = 1; y < size - 1; y++)
+    for (let x = 1; x < size - 1; x++) {
+      const p = y * size + x, l = labels[p];
+      if (!allowed[p] || !IS_OBJECT[l] || l === main || l === WHITE || residual[p] > LOOSE) continue;
+      // Neither background nor dark beside it: blends with those take object colors' labels.
+      if (SOLID_NEIGHBOUR[labels[p - 1]] && SOLID_NEIGHBOUR[labels[p + 1]] && SOLID_NEIGHBOUR[labels[p - size]] && SOLID_NEIGHBOUR[labels[p + size]]) counts[l]++;
+    }
+  let best = -1;
+  for (let l = 1; l <= 7; l++) if (counts[l] >= minPixels && (best < 0 || counts[l] > counts[best])) best = l;
+  return best;
 }
 
 /** The fraction of `label`'s pixels (where `use` is 1) within two pixels of an `other` pixel. */
@@ -224,7 +246,8 @@ export function readFigure(bl: BlendLabels, size: number, exclude: Box | null, m
     hidden[p] = allowed[p] && !filled[p] ? bl.other[p] : 0;
   }
   const bodies = bodyPixels.map((pixels) => classify(pixels, size, weight, hidden));
-  return { color: COLORS[main - 1], mainLabel: main, filled, weight, bodies };
+  const others = groups.filter((g) => !bodyPixels.includes(g)).map((g) => moments(g, size));
+  return { color: COLORS[main - 1], mainLabel: main, filled, weight, bodies, others };
 }
 
 function classify(pixels: number[], size: number, weight: Float32Array, hidden: Float32Array): Body {

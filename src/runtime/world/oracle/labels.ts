@@ -155,17 +155,34 @@ export interface BlendLabels {
 const KIND_OF_LABEL = new Map<number, number>([[DARK, 2], [BROWN_LABEL, 3], [MAGENTA_LABEL, 5], [LIME_LABEL, 6]]);
 const ACCENT_KIND = 7;
 /** Colors an object's edge meets (markings, items on or behind it): the object blends with these as with backgrounds. */
-const TOUCHES_OBJECT = new Set([DARK, WHITE, BROWN_LABEL, MAGENTA_LABEL, LIME_LABEL]);
+// (Not brown: a box's edge is rare, and a yellow or orange object's edge with black is nearly brown.)
+const TOUCHES_OBJECT = new Set([DARK, WHITE, MAGENTA_LABEL, LIME_LABEL]);
 
-/** Pass 2: single colors and the world's blends, knowing the main color (and the accent's, or -1). */
-export function blendLabels(img: Pixels, ctx: ContextReading, main: number, accent = -1): BlendLabels {
+/** v2's item colors: pass 2 offers them only where pass 1 saw them, so that they cost v1's scenes nothing (a purple
+ * object shifted toward magenta stays purple). */
+export const OPTIONAL_INKS: ReadonlySet<number> = new Set([MAGENTA_LABEL, LIME_LABEL]);
+
+/** Squared distance within which a first-pass pixel shows an optional item color (about 0.3: a blurred thin ring's
+ * pixels are no purer; object colors are 0.48 or more away). */
+const INK_SEEN = 0.1;
+
+/** The optional item colors with at least a few close first-pass pixels outside `skip`. */
+export function inksSeen(labels: Uint8Array, residual: Float32Array, skip: Uint8Array): Set<number> {
+  const counts = new Map<number, number>();
+  for (let p = 0; p < labels.length; p++) if (!skip[p] && residual[p] <= INK_SEEN && OPTIONAL_INKS.has(labels[p])) counts.set(labels[p], (counts.get(labels[p]) ?? 0) + 1);
+  return new Set([...counts].filter(([, n]) => n >= 3).map(([l]) => l));
+}
+
+/** Pass 2: single colors and the world's blends, knowing the main color (and the accent's, or -1), and which optional
+ * item colors the image has. */
+export function blendLabels(img: Pixels, ctx: ContextReading, main: number, accent = -1, inks: ReadonlySet<number> = OPTIONAL_INKS): BlendLabels {
   const sh = shiftedBy(ctx.shift);
   const mainName = COLORS[main - 1];
   const cands: Candidate[] = [
     ...ctx.colors.map((rgb, i) => ({ rgb, label: BG, bg: i })),
     { rgb: sh(OBJECT_RGB[mainName]), label: main, bg: -1, object: true },
     ...[...ACCESSORY_COLORS, [SUN_YELLOW, YELLOW] as [RGB, number]]
-      .filter(([, label]) => !(label === main && main === WHITE))
+      .filter(([, label]) => !(label === main && main === WHITE) && (!OPTIONAL_INKS.has(label) || inks.has(label)))
       .map(([rgb, label]) => ({ rgb: sh(rgb), label, bg: -1 })),
     ...(accent > 0 ? [{ rgb: sh(OBJECT_RGB[COLORS[accent - 1]]), label: accent, bg: -1, object: true }] : []),
   ];

@@ -7,10 +7,11 @@ import { caption } from '../grammar.js';
 import { BABY_SHIFT, BOUNCE_LIFT, BOUNCE_REST_DROP, type Box, SIZE_RADIUS } from '../layout.js';
 import { NO_JITTER, type Scene } from '../scene.js';
 import { ACCESSORY_THRESHOLD, type ActivityEvidence, accessoryEvidence, readActivity, stretchOf } from './activity.js';
+import { pickAccent } from './accent.js';
 import { readCompanion } from './companion.js';
 import { readContext } from './context.js';
 import { type Body, type FigureReading, fitTemplate, objectColorLabels, readFigure } from './figure.js';
-import { type BlendLabels, blendLabels, nearestLabels } from './labels.js';
+import { type BlendLabels, blendLabels, inksSeen, nearestLabels } from './labels.js';
 import type { Pixels } from './pixels.js';
 import { type FoundObject, PixelSet, contrast, partsAt } from './synthesis.js';
 
@@ -33,6 +34,8 @@ export interface SceneReading {
   radius?: number;
   classDistance?: number;
   evidence?: ActivityEvidence;
+  /** Item color each tested activity leaves unexplained (what settles two that pass). */
+  unexplained?: ActivityEvidence;
   /** Internals the identity reader reuses. */
   detail?: { labels: Uint8Array; filled: Uint8Array; bodies: Body[]; mainLabel: number; size: number };
 }
@@ -88,6 +91,12 @@ function eyeContrast(bl: BlendLabels, size: number, found: FoundObject, skip: Ui
   return contrast(eyes, bl.dark, { skip: (p) => skip[p] === 1 });
 }
 
+/** Is there a smaller piece of the object's color to the right of the body, about where a baby would stand? */
+function babyBeside(fig: FigureReading, body: Body): boolean {
+  const r = bodyRadius(body), [cx, cy] = [body.m.cx, body.m.cy];
+  return fig.others.some((o) => o.area >= 0.05 * body.m.area && o.area <= 0.6 * body.m.area && o.cx - cx > 0.8 * r && o.cx - cx < 3 * r && Math.abs(o.cy - cy) < 1.5 * r);
+}
+
 /** The nearest template that passes `ok`. */
 function refit(body: Body, ok: (b: Body) => boolean): Body {
   for (const { template } of body.ranked) {
@@ -104,28 +113,31 @@ export function readPixels(img: Pixels): SceneReading {
   const first = nearestLabels(img, ctx, residual);
   const comp = readCompanion(first, size);
   const base: SceneReading = { context: ctx.context, companion: comp.companion, found: false };
-  const { main, accent } = objectColorLabels(first, residual, size, comp.zone);
+  const { main } = objectColorLabels(first, residual, size, comp.zone);
   if (main < 0) return base;
-  const blend = blendLabels(img, ctx, main, accent);
+  const skip = zoneMask(size, comp.zone);
+  const accent = pickAccent(img, ctx, first, residual, skip, main, Math.max(3, 0.003 * size * size));
+  const blend = blendLabels(img, ctx, main, accent, inksSeen(first, residual, skip));
   const fig = readFigure(blend, size, comp.zone, main, accent);
   if (!fig) return base;
-  const skip = zoneMask(size, comp.zone);
 
   // Checks that can overrule the nearest template: drips for melting, eyes for plushies (unless glasses hide them).
   // A melting object is never stretched: a melting template that only fits stretched is a stretched plain object.
   const melts = (c: Body) => c.stretch > 0.77 && c.stretch < 1.3 && dripContrast(fig, size, foundOf(c), skip) >= DRIPS_THRESHOLD;
   const bodies = fig.bodies.map((b) => (b.template.melting ? refit(b, (c) => !c.template.melting || melts(c)) : b));
   let body = bodies[0];
-  let evidence = accessoryEvidence(blend, size, fig.filled, foundOf(body), skip, stretchOf(body.stretch), body.pixels);
+  const evidenceOf = (b: Body) => accessoryEvidence(blend, size, fig.filled, foundOf(b), skip, { stretch: stretchOf(b.stretch), own: b.pixels, babyBeside: babyBeside(fig, b) });
+  let readout = evidenceOf(body);
   if (body.template.objectClass === 'plushie') {
-    const glasses = evidence.sunglasses >= ACCESSORY_THRESHOLD && Object.values(evidence).every((v) => v <= evidence.sunglasses);
+    const ev = readout.evidence;
+    const glasses = ev.sunglasses >= ACCESSORY_THRESHOLD && Object.values(ev).every((v) => v <= ev.sunglasses);
     if (!glasses && eyeContrast(blend, size, foundOf(body), skip) < EYES_THRESHOLD) {
       body = refit(body, (c) => c.template.objectClass !== 'plushie' && !(c.template.melting && body.template.melting === false));
-      evidence = accessoryEvidence(blend, size, fig.filled, foundOf(body), skip, stretchOf(body.stretch), body.pixels);
+      readout = evidenceOf(body);
     }
   }
   bodies[0] = body;
-  const activity = readActivity(bodies, evidence);
+  const activity = readActivity(bodies, readout);
   const t = body.template;
   const r = bodyRadius(body);
   const drawn = bodies.map((b) => foundOf(b).center);
@@ -146,7 +158,8 @@ export function readPixels(img: Pixels): SceneReading {
     center,
     radius: r,
     classDistance: body.distance,
-    evidence,
+    evidence: readout.evidence,
+    unexplained: readout.unexplained,
     detail: { labels: blend.labels, filled: fig.filled, bodies, mainLabel: fig.mainLabel, size },
   };
 }
