@@ -19,13 +19,13 @@ import { writeWordVocab } from '../src/runtime/diffusion/word-vocab.js';
 import { vaeParamShapes } from '../src/runtime/models/vae.js';
 import { unetParamShapes } from '../src/runtime/models/unet.js';
 import { tinyClipParamShapes } from '../src/runtime/rewards/tiny-clip.js';
-import { SUBJECTS, caption, worldVocabulary } from '../src/runtime/world/index.js';
+import { SUBJECTS, captionVariant, worldVocabulary } from '../src/runtime/world/index.js';
 import { countValues, fmt, log, timed } from './world-training/io.js';
 import { parseWorldTraining, textClipConfig } from './world-training/options.js';
 import { saveAndCheck } from './world-training/save-and-check.js';
 import { type Describe, textEncoderWeights, trainTextClip } from './world-training/text-encoder-stage.js';
 import { trainUnet } from './world-training/unet-stage.js';
-import { reconstructionMse, trainDecoder, trainVae } from './world-training/vae-stage.js';
+import { reconstructionMse, roundTripIdentity, trainDecoder, trainVae } from './world-training/vae-stage.js';
 
 const w = parseWorldTraining(process.argv.slice(2));
 
@@ -44,12 +44,13 @@ log(`parameters: VAE ${millions(vaeParamShapes(w.vaeConfig))}M, UNet ${millions(
   `text CLIP ${millions(tinyClipParamShapes(clipConfig))}M (the text tower ships)`);
 log(`options: ${JSON.stringify({ out: w.out, quick: w.quick, seed: w.seed, ...w.opt })}`);
 
-/** Training captions: the size said half the time, the color 85% (prompts often leave it out). */
-const describe: Describe = (scene, rng) => caption(scene, { size: rng.uniform() < 0.5, color: rng.uniform() < 0.85 });
+/** Training captions in a random wording of each phrase: the size said half the time, the color 85% (prompts often
+ * leave it out). */
+const describe: Describe = (scene, rng) => captionVariant(scene, rng, { size: rng.uniform() < 0.5, color: rng.uniform() < 0.85 });
 
 const vae = await trainVae(w);
 await trainDecoder(w, vae);
-log(`vae: held-out reconstruction MSE ${fmt(await reconstructionMse(w, vae), 5)} (images in [-1, 1])`);
+log(`vae: held-out reconstruction MSE ${fmt(await reconstructionMse(w, vae), 5)} (images in [-1, 1]); identity check on round trips ${JSON.stringify(await roundTripIdentity(w, vae))}`);
 const clip = await trainTextClip(w, clipConfig, tokenizer, describe);
 const text = { config: clipConfig.text, weights: textEncoderWeights(clip) };
 const unet = await trainUnet(w, vae, text, tokenizer, describe);

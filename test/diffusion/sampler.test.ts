@@ -149,4 +149,10 @@ test('latents <-> images: 0.18215 scale, [-1, 1] NCHW <-> [0, 1] HWC, moments sa
   const z = new Rng(2);
   const want = [1, 2, 3, 4].map((m, i) => SD_LATENT_SCALE * (m + (i === 0 ? 0.5 : 1) * z.normal()));
   assert.ok(maxAbsDiff(sampled.data as Float32Array, want) < 1e-6, 'moments with rng: mean + std n');
+  // A VAE with 8 latent channels: 8 are latents, 16 its moments, anything else is refused.
+  const eight = await encodeImages(async () => f32([1, 8, 1, 1], [1, 2, 3, 4, 5, 6, 7, 8]), px, { latentChannels: 8, scale: 1 });
+  assert.deepEqual(Array.from(eight.data as Float32Array), [1, 2, 3, 4, 5, 6, 7, 8]);
+  const eightMoments = await encodeImages(async () => f32([1, 16, 1, 1], [...[1, 2, 3, 4, 5, 6, 7, 8], ...new Array(8).fill(0)]), px, { latentChannels: 8, scale: 1 });
+  assert.deepEqual(eightMoments.shape, [1, 8, 1, 1]);
+  await assert.rejects(encodeImages(async () => f32([1, 6, 1, 1], [0, 0, 0, 0, 0, 0]), px), /6 channels; a VAE with 4 latent channels gives 4 \(latents\) or 8 \(moments\)/);
 });

@@ -10,8 +10,8 @@ export const SD_LATENT_SCALE = 0.18215;
 /** VAE decoder: latents [B,4,h,w] (already divided by the scale) -> images [B,3,H,W] in [-1, 1]. */
 export type LatentDecoder = (latents: HostTensor) => Promise<HostTensor>;
 /**
- * VAE encoder: images [B,3,H,W] in [-1, 1] -> either latents [B,4,h,w] (before scaling) or the posterior's moments
- * [B,8,h,w] (mean then log-variance, as diffusers' encoder + quant_conv output).
+ * VAE encoder: images [B,3,H,W] in [-1, 1] -> either latents [B,C,h,w] (before scaling) or the posterior's moments
+ * [B,2C,h,w] (mean then log-variance, as diffusers' encoder + quant_conv output); C is 4 in SD1.5.
  */
 export type ImageEncoder = (images: HostTensor) => Promise<HostTensor>;
 
@@ -58,14 +58,21 @@ export async function decodeLatents(decode: LatentDecoder, latents: HostTensor, 
 /**
  * Images -> scaled latents scale * E(x). When the encoder gives moments, `rng` draws mean + exp(logvar/2) n (diffusers'
  * latent_dist.sample(), log-variance clamped to [-30, 20]); without `rng` the mean is used (latent_dist.mode()).
+ * `latentChannels` (4, as SD1.5) tells moments from latents.
  */
-export async function encodeImages(encode: ImageEncoder, images: ImageBatch, o: { scale?: number; rng?: Rng } = {}): Promise<HostTensor> {
+export async function encodeImages(
+  encode: ImageEncoder,
+  images: ImageBatch,
+  o: { scale?: number; rng?: Rng; latentChannels?: number } = {},
+): Promise<HostTensor> {
   const out = await encode(imagesToTensor(images));
   if (out.dtype !== 'float32' || out.shape.length !== 4) throw new Error(`the encoder returned ${out.dtype} [${out.shape}], expected float32 [B,C,h,w]`);
   const scale = o.scale ?? SD_LATENT_SCALE;
   const [b, ch, h, w] = out.shape;
-  if (ch !== 8) return scaled(out, scale);
-  const plane = 4 * h * w;
+  const c = o.latentChannels ?? 4;
+  if (ch === c) return scaled(out, scale);
+  if (ch !== 2 * c) throw new Error(`the encoder returned ${ch} channels; a VAE with ${c} latent channels gives ${c} (latents) or ${2 * c} (moments)`);
+  const plane = c * h * w;
   const d = out.data as Float32Array;
   const z = new Float32Array(b * plane);
   for (let n = 0; n < b; n++)
@@ -74,5 +81,5 @@ export async function encodeImages(encode: ImageEncoder, images: ImageBatch, o: 
       const logvar = Math.min(20, Math.max(-30, d[n * 2 * plane + plane + k]));
       z[n * plane + k] = scale * (o.rng ? mean + Math.exp(0.5 * logvar) * o.rng.normal() : mean);
     }
-  return tensor('float32', [b, 4, h, w], z);
+  return tensor('float32', [b, c, h, w], z);
 }

@@ -79,7 +79,7 @@ export class OnnxExportPipeline extends TextToImagePipeline {
 
   async encode(images: ImageBatch, rng?: Rng): Promise<HostTensor> {
     if (!this.model.files.vae_encoder) throw new Error(`${this.model.source}: the ONNX export has no vae_encoder/model.onnx (encoding images needs it)`);
-    return encodeImages((x) => this.run('vae_encoder', { sample: x }, 'latent_sample'), images, { scale: this.model.scalingFactor, rng });
+    return encodeImages((x) => this.run('vae_encoder', { sample: x }, 'latent_sample'), images, { scale: this.model.scalingFactor, rng, latentChannels: this.model.latentChannels });
   }
 
   async release(): Promise<void> {

@@ -147,7 +147,7 @@ export class SdPipeline extends TextToImagePipeline {
         return b;
       });
       return (await s.run({ image: x })).moments;
-    }, images, { scale: config.scalingFactor, rng });
+    }, images, { scale: config.scalingFactor, rng, latentChannels: config.latentChannels });
   }
 
   async release(): Promise<void> {
