@@ -7,7 +7,11 @@
 //   3. the rare subject (the triangle plushie, "a phr triangle plushie"): fidelity with and without the description
 //      in the instance prompt (the paper's Table 3 in miniature).
 // Subject fidelity is also judged by the oracle's exact identity check (on more samples of the same prompt and seeds).
-// Last line: JSON.
+//   4. the paper's problem (its Figure 2): text fidelity (the oracle, every claim) of every activity, for the base
+//      model on "a [class] <activity>" and for DreamBooth on "a [V] [class] <activity>".
+// Last line: JSON, with the headline fields {"identity", "references_identity", "base_activity_text",
+// "dreambooth_activity_text"} first.
+//   npm run bench -- dreambooth [--model DIR]   (DIR/judge is the tiny-CLIP judge)
 import path from 'node:path';
 import type { ImageBatch } from '../src/runtime/engine/image.js';
 import { loadSdModel, type SdModel } from '../src/runtime/models/sd-model.js';
@@ -17,12 +21,15 @@ import { worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';
 import { TinyClipJudge } from '../src/runtime/rewards/tiny-clip-judge.js';
 import { trainDreamBooth } from '../src/runtime/training/dreambooth.js';
 import { WORLD_RECIPE as R } from '../src/runtime/world/recipe.js';
-import { subjectPrompts, subjectReferences, SUBJECTS } from '../src/runtime/world/index.js';
+import { ACTIVITY_PHRASES, subjectPrompts, subjectReferences, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
 
 const t0 = performance.now();
 const log = (m: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${m}`);
-const base = loadSdModel(path.resolve('models/embedded'));
-const clip = TinyClipJudge.load(path.resolve('models/embedded/judge'));
+const args = process.argv.slice(3);
+const at = args.indexOf('--model');
+const modelDir = path.resolve(at >= 0 ? args[at + 1] : 'models/embedded');
+const base = loadSdModel(modelDir);
+const clip = TinyClipJudge.load(path.join(modelDir, 'judge'));
 const N = 16;
 const sample = async (m: SdModel, prompt: string, seed0 = 0, n = N): Promise<ImageBatch> => {
   const pipe = new SdPipeline(m);
@@ -73,6 +80,21 @@ const drift = async (m: SdModel) => {
 };
 const prior = { withPrior: await drift(withPrior), withoutPrior: await drift(noPrior) };
 
+// 4: every activity's text fidelity, base without the identifier, DreamBooth with it.
+const ACTIVITY_N = 8;
+const activities = Object.values(ACTIVITY_PHRASES).filter((p) => p !== '');
+const activityText = async (m: SdModel, stem: string) => {
+  let met = 0;
+  for (const phrase of activities) {
+    const prompt = `${stem} ${phrase}`;
+    met += oracle.judge(await sample(m, prompt, 700, ACTIVITY_N), Array(ACTIVITY_N).fill(prompt)).filter((r) => r.matches).length;
+  }
+  return met / (activities.length * ACTIVITY_N);
+};
+const oracle = new WorldOracle();
+const activityFidelity = { base: await activityText(base, ps.classPrompt), dreambooth: await activityText(withPrior, `a ${subj.identifier} ${subj.classNoun}`) };
+log(`activity text fidelity: base ${activityFidelity.base.toFixed(3)}, DreamBooth ${activityFidelity.dreambooth.toFixed(3)}`);
+
 // 3: the rare subject, with and without its description.
 const rare = SUBJECTS.find((s) => s.rare)!;
 const rp = subjectPrompts(rare);
@@ -96,6 +118,9 @@ console.log(`Prior preservation: drift of "${ps.classPrompt}" samples from the b
 console.log(`| with prior loss | without |\n|---|---|\n| ${f(prior.withPrior)} | ${f(prior.withoutPrior)} |\n`);
 console.log(`Rare subject (${rare.id}): fidelity with and without the description "${rp.description}" (references' own ${f(rareFid.referenceSelfSimilarity)}):`);
 console.log(`| "${rp.instancePrompt}" | "a ${rare.identifier} ${rare.classNoun}" |\n|---|---|\n| ${f(rareFid.withDescription)} | ${f(rareFid.withoutDescription)} |\n`);
-console.log(JSON.stringify({ referenceSelfSimilarity: Number(f(refSelf)), fidelity: Object.fromEntries(Object.entries(fid).map(([k, v]) => [k, Number(f(v))])), ratio: Number(f(fid.dreambooth / refSelf)),
+console.log(`Text fidelity of the ${activities.length} activities (${ACTIVITY_N} samples each, every claim of the prompt, the oracle):`);
+console.log(`| base, "${ps.classPrompt} <activity>" | DreamBooth, "a ${subj.identifier} ${subj.classNoun} <activity>" |\n|---|---|\n| ${f(activityFidelity.base)} | ${f(activityFidelity.dreambooth)} |\n`);
+console.log(JSON.stringify({ identity: Number(f(check.dreambooth)), references_identity: Number(f(check.references)),
+  base_activity_text: Number(f(activityFidelity.base)), dreambooth_activity_text: Number(f(activityFidelity.dreambooth)), referenceSelfSimilarity: Number(f(refSelf)), fidelity: Object.fromEntries(Object.entries(fid).map(([k, v]) => [k, Number(f(v))])), ratio: Number(f(fid.dreambooth / refSelf)),
   identityCheck: Object.fromEntries(Object.entries(check).map(([k, v]) => [k, Number(f(v))])),
   priorDrift: { withPrior: Number(f(prior.withPrior)), withoutPrior: Number(f(prior.withoutPrior)) }, rare: Object.fromEntries(Object.entries(rareFid).map(([k, v]) => [k, Number(f(v))])) }));

@@ -2,7 +2,8 @@
 // decode, and the oracle judges them as it judges samples: the base evaluation captions' class, color and context
 // (the ceiling of `bench world`), and each subject's identity check (class, color and white markings; the ceiling of
 // DreamBooth's subject check). Reference run in the same process: the oracle on the true renders themselves.
-// Last line: JSON {"alignment": round trip, "reference": true renders, "subjects": {id: [round trip, true]}}.
+// Last line: JSON {"identity": the round trips' identity check over every subject, "alignment": round trip,
+// "reference": true renders, "subjects": {id: [round trip, true]}}.
 //   npm run bench -- vae [--model DIR]
 import path from 'node:path';
 import { Rng } from '../src/runtime/engine/random.js';
@@ -37,4 +38,6 @@ for (const s of SUBJECTS) {
   console.log(`| 32 of subject ${s.id}: identity check | ${subjects[s.id][0].toFixed(2)} | ${subjects[s.id][1].toFixed(2)} |`);
 }
 await pipe.release();
-console.log(`\n${JSON.stringify({ alignment: core, reference: coreRef, subjects })}`);
+const identity = Object.values(subjects).reduce((a, [r]) => a + r, 0) / SUBJECTS.length;
+console.log(`| every subject: identity check | ${identity.toFixed(3)} | ${(Object.values(subjects).reduce((a, [, t]) => a + t, 0) / SUBJECTS.length).toFixed(3)} |`);
+console.log(`\n${JSON.stringify({ identity: Number(identity.toFixed(3)), alignment: core, reference: coreRef, subjects })}`);
