@@ -51,12 +51,43 @@ export function isInside(parent: string, child: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-/** Whether `file` really (symlinks followed) lies inside `root`; false when it does not exist. */
-export function reallyInside(root: string, file: string): boolean {
+/**
+ * `p` with every symlink resolved, when that real path lies inside `root`'s real path; undefined when it leads out
+ * (or through a dangling or looping symlink). A path that does not exist yet is resolved through its deepest
+ * existing ancestor, so a folder about to be created or a file about to be written is judged by where it would land.
+ * /view and /upload/image both go through this before reading, hashing or writing.
+ */
+export function realPathInside(root: string, p: string): string | undefined {
+  let realRoot: string;
   try {
-    return isInside(fs.realpathSync(root), fs.realpathSync(file));
+    realRoot = fs.realpathSync(root);
   } catch {
-    return false;
+    return undefined;
+  }
+  const rest: string[] = [];
+  let cur = path.resolve(p);
+  for (;;) {
+    let exists = true;
+    try {
+      fs.lstatSync(cur);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+      exists = false;
+    }
+    if (exists) {
+      let real: string;
+      try {
+        real = fs.realpathSync(cur); // fails for a dangling or looping symlink
+      } catch {
+        return undefined;
+      }
+      const full = path.join(real, ...rest);
+      return isInside(realRoot, full) ? full : undefined;
+    }
+    const parent = path.dirname(cur);
+    if (parent === cur) return undefined;
+    rest.unshift(path.basename(cur));
+    cur = parent;
   }
 }
 

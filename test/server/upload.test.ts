@@ -135,3 +135,43 @@ test('the upload size limit (max_upload_size): 413', async () => {
     await small.close();
   }
 });
+
+test('symlinks leading out of the folder are refused (403), never written through or hashed', async () => {
+  const outside = fs.mkdtempSync(path.join(path.dirname(t.dir), 'ib-outside-'));
+  try {
+    const red = await png(30);
+    const secret = Buffer.from('not yours');
+    fs.writeFileSync(path.join(outside, 'victim.png'), secret);
+    fs.symlinkSync(outside, path.join(t.dir, 'output', 'linkdir'));
+    fs.symlinkSync(path.join(outside, 'victim.png'), path.join(t.dir, 'output', 'link-out.png'));
+    fs.symlinkSync(path.join(outside, 'made.png'), path.join(t.dir, 'output', 'dangling.png'));
+    const refused: [string, Record<string, string>][] = [
+      ['cat.png', { type: 'output', subfolder: 'linkdir' }],
+      ['cat.png', { type: 'output', subfolder: 'linkdir/deeper' }],
+      ['link-out.png', { type: 'output', overwrite: 'true' }],
+      ['link-out.png', { type: 'output' }],
+      ['dangling.png', { type: 'output', overwrite: 'true' }],
+      ['dangling.png', { type: 'output' }],
+    ];
+    for (const [name, fields] of refused) {
+      const res = await upload(t.url, red, name, fields);
+      assert.equal(res.status, 403, `${name} ${JSON.stringify(fields)}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.type, 'forbidden');
+    }
+    assert.deepEqual(fs.readdirSync(outside), ['victim.png'], 'nothing written outside');
+    assert.ok(fs.readFileSync(path.join(outside, 'victim.png')).equals(secret), 'the file outside is untouched');
+    // /view refuses the same paths.
+    assert.equal((await fetch(`${t.url}/view?filename=victim.png&subfolder=linkdir`)).status, 403);
+    assert.equal((await fetch(`${t.url}/view?filename=link-out.png`)).status, 403);
+
+    // Symlinks that stay inside the folder are followed, as /view follows them.
+    fs.mkdirSync(path.join(t.dir, 'output', 'real'));
+    fs.symlinkSync(path.join(t.dir, 'output', 'real'), path.join(t.dir, 'output', 'alias'));
+    const ok = await upload(t.url, red, 'in.png', { type: 'output', subfolder: 'alias' });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(ok.body, { name: 'in.png', subfolder: 'alias', type: 'output' });
+    assert.ok(fs.readFileSync(path.join(t.dir, 'output', 'real', 'in.png')).equals(red));
+  } finally {
+    fs.rmSync(outside, { recursive: true, force: true });
+  }
+});

@@ -10,7 +10,7 @@ import multer from 'multer';
 import sharp, { type Metadata } from 'sharp';
 import { DEFAULT_MAX_PIXELS, isImageFileName } from '../../runtime/engine/image-io.js';
 import type { ServerContext } from '../context.js';
-import { checkFileName, folderOfType, resolveSubfolder, subfolderText } from '../folder-paths.js';
+import { checkFileName, folderOfType, realPathInside, resolveSubfolder, subfolderText } from '../folder-paths.js';
 import { HttpError } from '../http-errors.js';
 
 /** Formats an upload may be in (no SVG: it can carry scripts). */
@@ -81,19 +81,32 @@ export function uploadRoutes(ctx: ServerContext): Router {
     const problem = await imageProblem(file.buffer);
     if (problem) throw new HttpError(400, problem.type, problem.message);
 
+    // Where the folder and each candidate file really are (symlinks resolved) is checked before anything is created,
+    // hashed or written: a symlink leading out of the folder is refused (403), as /view refuses to read through it.
+    const outside = (what: string) => new HttpError(403, 'forbidden', `${what} leads outside the ${type} folder through a symlink; uploads are not written there`);
+    if (realPathInside(root, dir) === undefined) throw outside(`subfolder ${JSON.stringify(subfolder)}`);
     fs.mkdirSync(dir, { recursive: true });
+    const realDir = realPathInside(root, dir);
+    if (realDir === undefined) throw outside(`subfolder ${JSON.stringify(subfolder)}`);
     const overwrite = field('overwrite') === 'true' || field('overwrite') === '1';
     const { name: stem, ext } = path.parse(name);
     let chosen = name;
     for (let i = 1; ; i++) {
-      const target = path.join(dir, chosen);
+      const target = realPathInside(root, path.join(realDir, chosen));
+      if (target === undefined) throw outside(JSON.stringify(chosen));
       if (overwrite) {
-        fs.writeFileSync(target, file.buffer);
+        // The real path, opened without following a symlink that might have appeared since.
+        const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | (fs.constants.O_NOFOLLOW ?? 0));
+        try {
+          fs.writeFileSync(fd, file.buffer);
+        } finally {
+          fs.closeSync(fd);
+        }
         break;
       }
       if (sameBytes(target, file.buffer)) break; // the same file uploaded again: reuse it
       try {
-        fs.writeFileSync(target, file.buffer, { flag: 'wx' });
+        fs.writeFileSync(target, file.buffer, { flag: 'wx' }); // O_EXCL: never follows a symlink
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i > 10_000) throw e;

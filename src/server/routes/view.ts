@@ -7,7 +7,7 @@ import { Router } from 'express';
 import sharp from 'sharp';
 import { DEFAULT_MAX_PIXELS } from '../../runtime/engine/image-io.js';
 import type { ServerContext } from '../context.js';
-import { checkFileName, folderOfType, reallyInside, resolveSubfolder, splitAnnotation } from '../folder-paths.js';
+import { checkFileName, folderOfType, realPathInside, resolveSubfolder, splitAnnotation } from '../folder-paths.js';
 import { HttpError } from '../http-errors.js';
 import { queryString } from '../query.js';
 
@@ -44,7 +44,7 @@ export function viewRoutes(ctx: ServerContext): Router {
     const filename = checkFileName(path.basename(annotated.name.replaceAll('\\', '/')));
     const file = path.join(dir, filename);
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new HttpError(404, 'not_found', `no file ${JSON.stringify(raw)} there`);
-    if (!reallyInside(root, file)) throw new HttpError(403, 'forbidden', `${JSON.stringify(raw)} leads outside the folder`);
+    if (realPathInside(root, file) === undefined) throw new HttpError(403, 'forbidden', `${JSON.stringify(raw)} leads outside the folder through a symlink`);
 
     const preview = queryString(req, 'preview');
     const channelParam = queryString(req, 'channel') ?? '';
