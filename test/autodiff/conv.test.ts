@@ -6,6 +6,7 @@ import { Session } from '../../src/runtime/engine/session.js';
 import { GraphBuilder, type Sym } from '../../src/runtime/onnx/builder.js';
 import { A } from '../../src/runtime/onnx/ir.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';
+import { tapRuns } from '../../src/runtime/autodiff/rules/conv.js';
 import { gradCheck } from './gradcheck.js';
 
 interface Geom {
@@ -150,4 +151,14 @@ test('Conv dX and dW equal a direct loop (1e-4), unoptimized and with optimizati
     [[1, 3, 8, 8], [5, 3, 2, 2], { strides: [2, 2] }],
   ];
   for (const [xs, ws, g] of cases) for (const o of ['disabled', 'all'] as const) await exactCheck(xs, ws, g, o);
+});
+
+test('im2col offsets come in runs of at most 4 or a multiple of 4 (WebGPU computes other depthwise multipliers wrongly)', () => {
+  for (let kk = 1; kk <= 49; kk++) {
+    const runs = tapRuns(kk);
+    assert.deepEqual(runs.flat(), Array.from({ length: kk }, (_, i) => i), `K=${kk}: every offset once, in order`);
+    for (const r of runs) assert.ok(r.length <= 4 || r.length % 4 === 0, `K=${kk}: run of ${r.length}`);
+    assert.ok(runs.length <= 2);
+  }
+  assert.deepEqual(tapRuns(9).map((r) => r.length), [8, 1]);
 });

@@ -56,3 +56,17 @@ test('models save and load, with weights as external data', async () => {
   fs.rmSync(path.join(dir, 'mtrue.onnx.data'));
   assert.throws(() => loadModel(path.join(dir, 'mtrue.onnx')), /external data file 'mtrue.onnx.data' is missing/);
 });
+
+test('absent optional inputs are empty names, never trailing ones (WebGPU Conv crashes on a trailing empty bias)', () => {
+  const b = new GraphBuilder();
+  const x = b.input('x', [1, 2, 4, 4]);
+  const w = b.input('w', [3, 2, 3, 3]);
+  op.conv(x, w, null);
+  op.conv(x, w, b.input('bias', [3]));
+  const convs = b.graph.nodes.filter((n) => n.op === 'Conv');
+  assert.deepEqual(convs.map((n) => n.inputs), [['x', 'w'], ['x', 'w', 'bias']]);
+  // One in the middle stays: Resize(X, roi='', scales='', sizes).
+  const r = b.op1('Resize', [x, null, null, b.ints([1, 2, 8, 8])], {});
+  assert.deepEqual(b.graph.nodes.at(-1)!.inputs.slice(1, 3), ['', '']);
+  assert.deepEqual(r.shape, [1, 2, 8, 8]);
+});

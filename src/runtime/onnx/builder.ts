@@ -114,7 +114,7 @@ export class GraphBuilder {
       op,
       domain,
       name: this.fresh(base),
-      inputs: inputs.map((s) => (s ? s.name : '')),
+      inputs: omitTrailingEmpty(inputs.map((s) => (s ? s.name : ''))),
       outputs: [],
       attrs,
     };
@@ -155,4 +155,12 @@ export class GraphBuilder {
     this.graph.outputs.push(out.name);
     return out;
   }
+}
+
+/** Names of a node's inputs, an absent optional one as '' (ONNX's convention) but none at the end: a trailing empty
+ * input means the same as a shorter list, and onnxruntime's WebGPU Conv crashes on one (docs/webgpu.md). */
+function omitTrailingEmpty(names: string[]): string[] {
+  let n = names.length;
+  while (n > 0 && names[n - 1] === '') n--;
+  return n === names.length ? names : names.slice(0, n);
 }

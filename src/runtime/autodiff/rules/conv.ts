@@ -53,15 +53,38 @@ function sumLeading(r: Sym): Sym {
 }
 
 /**
- * One-hot depthwise kernels [C*K, 1, ...k]: output channel c*K + t copies input channel c at kernel offset t (K =
- * prod(k), t row-major; `flip` puts the one at K-1-t), so Conv(X, E, group C) with the forward's geometry is X's
- * im2col [N, C*K, ...out].
+ * One-hot depthwise kernels [C*Kc, 1, ...k] for kernel offsets `taps` (Kc of them): output channel c*Kc + j copies
+ * input channel c at offset taps[j] (row-major; `flip` mirrors it), so Conv(X, E, group C) with the forward's geometry
+ * is those rows of X's im2col, [N, C*Kc, ...out].
  */
-function oneHotKernels(x: Sym, c: number, kSp: readonly number[], flip = false): Sym {
-  const kk = prod(kSp);
-  const e = new Float32Array(c * kk * kk);
-  for (let ch = 0; ch < c; ch++) for (let t = 0; t < kk; t++) e[(ch * kk + t) * kk + (flip ? kk - 1 - t : t)] = 1;
-  return floatConst(x, [c * kk, 1, ...kSp], e);
+function oneHotKernels(x: Sym, c: number, kSp: readonly number[], taps: readonly number[], flip = false): Sym {
+  const kk = prod(kSp), kc = taps.length;
+  const e = new Float32Array(c * kc * kk);
+  for (let ch = 0; ch < c; ch++) taps.forEach((t, j) => { e[(ch * kc + j) * kk + (flip ? kk - 1 - t : t)] = 1; });
+  return floatConst(x, [c * kc, 1, ...kSp], e);
+}
+
+/**
+ * The kernel offsets 0..K-1 in runs whose lengths are multiples of 4 or at most 4 (9 -> 8 + 1): onnxruntime's WebGPU
+ * Conv computes a depthwise Conv wrongly when its channel multiplier is above 4 and not a multiple of 4
+ * (docs/webgpu.md), and the im2col Conv's multiplier is its number of offsets.
+ */
+export function tapRuns(kk: number): number[][] {
+  const runs: number[][] = [];
+  const main = kk <= 4 ? kk : kk - (kk % 4);
+  runs.push(range(main));
+  if (main < kk) runs.push(range(kk - main, main));
+  return runs;
+}
+
+/** im2col of `x` (channels `c`, group c) for each run of kernel offsets, with the given Conv attributes. */
+function im2colRuns(x: Sym, c: number, kSp: readonly number[], attrs: { strides: number[]; pads: number[]; dilations: number[] }, flip = false): { taps: number[]; cols: Sym }[] {
+  return tapRuns(prod(kSp)).map((taps) => ({
+    taps,
+    cols: x.b.op1('Conv', [x, oneHotKernels(x, c, kSp, taps, flip)], {
+      strides: A.is(attrs.strides), pads: A.is(attrs.pads), dilations: A.is(attrs.dilations), group: A.i(c),
+    }),
+  }));
 }
 
 /**
@@ -84,25 +107,28 @@ export function convWeightGrad(x: Sym, dy: Sym, wShape: readonly number[], g: Co
   const q = g.pads.map((v, i) => (kSp[i % sp] - 1) * g.dilations[i % sp] - v);
   const hw = prod(x.shape.slice(2));
   if (kk > 1 && g.strides.every((s) => s === 1) && q.every((v) => v >= 0) && m * hw < c * p) {
-    const cols = b.op1('Conv', [dy, oneHotKernels(dy, m, kSp, true)], {
-      strides: A.is(g.strides), pads: A.is(q), dilations: A.is(g.dilations), group: A.i(m),
-    });
-    // [N, g, Mg*K, HW] x [N, g, Cg, HW]^T -> [N, g, Mg*K, Cg], summed over N, then [M, K, Cg] -> [M, Cg, K] as
-    // FusedMatMul(transA) with a K x K identity (onnxruntime's Transpose of these small tensors is 1.5-2x slower).
-    const r = sumLeading(op.matmulT(op.reshape(cols, [...lead, mg * kk, hw]), op.reshape(x, [...lead, cg, hw]), false, true));
+    // Per run of offsets: [N, g, Mg*Kr, HW] x [N, g, Cg, HW]^T -> [N, g, Mg*Kr, Cg], summed over N, as [M, Kr, Cg];
+    // the runs joined to [M, K, Cg], then -> [M, Cg, K] as FusedMatMul(transA) with a K x K identity (onnxruntime's
+    // Transpose of these small tensors is 1.5-2x slower).
+    const xs = op.reshape(x, [...lead, cg, hw]);
+    const parts = im2colRuns(dy, m, kSp, { strides: g.strides, pads: q, dilations: g.dilations }, true).map(({ taps, cols }) =>
+      op.reshape(sumLeading(op.matmulT(op.reshape(cols, [...lead, mg * taps.length, hw]), xs, false, true)), [m, taps.length, cg]));
+    const r = parts.length === 1 ? parts[0] : op.concat(parts, 1);
     const eye = new Float32Array(kk * kk);
     for (let t = 0; t < kk; t++) eye[t * kk + t] = 1;
     const w = op.matmulT(op.reshape(r, [m, kk, cg]), floatConst(x, [kk, kk], eye), true, false);
     return op.reshape(w, [...wShape]);
   }
   const trivial = kk === 1 && g.pads.every((v) => v === 0) && g.strides.every((s) => s === 1);
-  const cols = trivial
-    ? x
-    : b.op1('Conv', [x, oneHotKernels(x, c, kSp)], {
-        strides: A.is(g.strides), pads: A.is(g.pads), dilations: A.is(g.dilations), group: A.i(c),
-      });
-  // [N, g, Cg*K, P] x [N, g, Mg, P]^T -> [N, g, Cg*K, Mg] (this orientation measured faster than [Mg, Cg*K]).
-  const r = sumLeading(op.matmulT(op.reshape(cols, [...lead, cg * kk, p]), op.reshape(dy, [...lead, mg, p]), false, true));
+  const runs = trivial ? [{ taps: [0], cols: x }] : im2colRuns(x, c, kSp, g);
+  // Per run: [N, g, Cg*Kr, P] x [N, g, Mg, P]^T -> [N, g, Cg*Kr, Mg] (this orientation measured faster than
+  // [Mg, Cg*K]), summed over N; the runs joined along the offsets to [g, Cg*K, Mg].
+  const dys = op.reshape(dy, [...lead, mg, p]);
+  const parts = runs.map(({ taps, cols }) => {
+    const r = sumLeading(op.matmulT(op.reshape(cols, [...lead, cg * taps.length, p]), dys, false, true));
+    return runs.length === 1 ? r : op.reshape(r, [grp, cg, taps.length, mg]);
+  });
+  const r = parts.length === 1 ? parts[0] : op.reshape(op.concat(parts, 2), grp === 1 ? [cg * kk, mg] : [grp, cg * kk, mg]);
   return op.reshape(op.transpose(r, grp === 1 ? [1, 0] : [0, 2, 1]), [...wShape]);
 }
 
