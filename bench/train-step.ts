@@ -1,6 +1,7 @@
-// Training-step benchmark: the reference mini UNet (shared/reference/torch_mini_unet.py) built with the project's
-// graph builder, batch 2, latent 4x32x32, 77x64 context, MSE loss, AdamW; side by side with the PyTorch reference in
-// the same run when /usr/bin/python3 has torch. Last line: JSON.
+// Training-step benchmark: the reference mini UNet (MINI_UNET_BENCH, the network of scripts/torch/mini_unet.py) built
+// with the project's graph builder, batch 2, latent 4x32x32, 77x64 context, MSE loss, AdamW; side by side with the
+// PyTorch reference (scripts/torch/bench_train_step.py) in the same run when /usr/bin/python3 has torch.
+// Last line: JSON.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { makeTrainingGraph } from '../src/runtime/autodiff/training-graph.js';

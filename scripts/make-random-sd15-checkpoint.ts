@@ -12,7 +12,7 @@ import { castFloat, writeSafetensorsStreamed, type PendingTensor } from '../src/
 
 export type CheckpointDType = 'float32' | 'float16' | 'bfloat16';
 
-/** The LatentDiffusion buffers of the scaled-linear schedule (shared/docs/algorithms.md), as LDM files hold them. */
+/** The LatentDiffusion buffers of the scaled-linear schedule (docs/algorithms.md), as LDM files hold them. */
 function scheduleBuffers(): Record<string, Float32Array> {
   const T = 1000;
   const betas = Array.from({ length: T }, (_, i) => (Math.sqrt(0.00085) + (i / (T - 1)) * (Math.sqrt(0.012) - Math.sqrt(0.00085))) ** 2);

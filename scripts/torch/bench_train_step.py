@@ -2,7 +2,7 @@
 """Full-size CPU reference benchmark: MiniUNet(c=64, temb=256, ctx=64, heads=4, groups=32) (660,036 params),
 batch 2, latent 4x32x32, context 77x64, timesteps [10, 500], MSE loss, AdamW(lr 1e-4, weight_decay 1e-2), float32.
 Times a training step (zero_grad + forward + backward + AdamW step) and a no-grad forward; reports medians.
-The setup (seed, input order, optimizer) is that of shared/reference/torch_mini_unet.py.
+The setup: torch.manual_seed(0), then the model (scripts/torch/mini_unet.py), then x, noise, t and ctx in that order.
 
 Run:  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/torch/bench_train_step.py --threads 2 --steps 30
 The LAST line printed is one JSON object:

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Small SD-style UNet: the architecture of shared/reference/torch_mini_unet.py with its dimensions as parameters.
+"""Small SD-style UNet, the project's PyTorch reference network, with its dimensions as parameters.
 
-MiniUNet(c=64, temb=256, ctx=64, heads=4, groups=32) is the reference model (660,036 parameters). Module and
-attribute names (t1,t2,cin,down,up,r1..r4,xf,nout,cout; n1,c1,te,n2,c2,sk; gn,pi,po,l1,l2,l3,a1,a2,ff1,ff2;
-q,k,v,o) match the reference, so state_dict keys are the same. The forward math is the reference's: sinusoidal
-timestep embedding of width c, GroupNorm(groups)-SiLU-Conv3 ResBlocks, a transformer block (GroupNorm eps=1e-6,
-self-attention, cross-attention, GEGLU with exact gelu), stride-2 down, nearest x2 up, concat skip [h, h1].
+MiniUNet(c=64, temb=256, ctx=64, heads=4, groups=32), the defaults, is the reference model (660,036 parameters) that
+`npm run bench -- train-step` and src/runtime/models/mini-unet.ts (the same network in the project's graph builder)
+use. Module and attribute names (t1,t2,cin,down,up,r1..r4,xf,nout,cout; n1,c1,te,n2,c2,sk; gn,pi,po,l1,l2,l3,a1,a2,
+ff1,ff2; q,k,v,o) are the parameter names the TypeScript side uses, so state_dict keys compare one to one. The
+network: sinusoidal timestep embedding of width c, GroupNorm(groups)-SiLU-Conv3 ResBlocks, a transformer block
+(GroupNorm eps=1e-6, self-attention, cross-attention, GEGLU with exact gelu), stride-2 down, nearest x2 up, concat
+skip [h, h1].
 
-The only difference: the timestep embedding is computed in the parameters' dtype (float32 unless the model was
-converted with .double()), so a float64 model runs end to end in float64; in float32 it is identical to the reference.
+The timestep embedding is computed in the parameters' dtype (float32 unless the model was converted with .double()),
+so a float64 model runs end to end in float64.
 """
 import math
 

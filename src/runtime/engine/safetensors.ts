@@ -1,5 +1,5 @@
 // Our safetensors reader/writer (format: 8-byte LE header length, JSON header, raw tensor bytes; see
-// shared/docs/algorithms.md). Files are read tensor by tensor with positioned reads and written tensor by tensor,
+// docs/algorithms.md). Files are read tensor by tensor with positioned reads and written tensor by tensor,
 // so a multi-GB checkpoint never sits in memory twice and files over 2 GiB work.
 // Assumes a little-endian host (x86, ARM): raw bytes go straight into typed arrays without byte swapping.
 import * as fs from 'node:fs';

@@ -1,7 +1,6 @@
-// The engine's reference network: the small SD-style UNet of shared/reference/torch_mini_unet.py (and
-// scripts/torch/mini_unet.py), built with the project's graph builder under the same parameter names as torch's
-// state_dict, so PyTorch weights and gradients compare one to one. Used by the PyTorch fixture test and
-// `npm run bench -- train-step`.
+// The engine's reference network: the small SD-style UNet of scripts/torch/mini_unet.py (its PyTorch twin), built
+// with the project's graph builder under the same parameter names as torch's state_dict, so PyTorch weights and
+// gradients compare one to one. Used by the PyTorch fixture test and `npm run bench -- train-step`.
 import type { Sym } from '../onnx/builder.js';
 import { concat, resize } from '../onnx/ops/index.js';
 import * as op from '../onnx/ops/index.js';

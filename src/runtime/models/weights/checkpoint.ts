@@ -1,4 +1,4 @@
-// Stable Diffusion files users already have (shared/docs/algorithms.md): recognizing them (loading one component at a
+// Stable Diffusion files users already have (docs/algorithms.md): recognizing them (loading one component at a
 // time is checkpoint-load.ts).
 //   - LDM single file (`v1-5-pruned-emaonly.safetensors`): keys mapped by rule (ldm-keys.ts); SD2/SDXL/... refused;
 //   - diffusers folder: model_index.json + <component>/<weights>.safetensors (also .fp16 variants and sharded indexes);

@@ -1,6 +1,6 @@
 // The JSON configs of a diffusers Stable Diffusion folder, written from a layout so that diffusers and transformers
 // can load what we save (values as in runwayml/stable-diffusion-v1-5; the scheduler is the DDIM of
-// shared/docs/algorithms.md, which is what this project samples with).
+// docs/algorithms.md, which is what this project samples with).
 import type { SdLayout } from './sd15-layout.js';
 
 const DIFFUSERS_VERSION = '0.30.0';

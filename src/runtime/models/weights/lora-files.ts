@@ -1,4 +1,4 @@
-// LoRA files in the two interchange formats users load elsewhere (shared/docs/algorithms.md), to and from our
+// LoRA files in the two interchange formats users load elsewhere (docs/algorithms.md), to and from our
 // internal adapter names (`<diffusers prefix>.lora_down.weight` [rank, in], `<prefix>.lora_up.weight` [out, rank],
 // W' = W + (alpha/rank) up @ down; see src/runtime/onnx/layers.ts):
 //   kohya / A1111 / ComfyUI: `lora_unet_<prefix with '.' -> '_'>.lora_down.weight`, `.lora_up.weight`, `.alpha` (scalar),
