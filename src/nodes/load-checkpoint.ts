@@ -1,6 +1,7 @@
 // ComfyUI's CheckpointLoaderSimple for InstructBooth: the embedded default model or an SD1.5 checkpoint, as MODEL,
 // CLIP and VAE, with where it runs (CUDA when available, else CPU).
 import { cudaAvailable, type ExecutionProvider } from '../runtime/engine/session.js';
+import { machineAdapters } from '../runtime/engine/gpu-adapter.js';
 import { defineNode } from '../runtime/graph/node-api.js';
 import { loadOnnxExport } from '../runtime/models/onnx-export.js';
 import { loadSdModel } from '../runtime/models/sd-model.js';
@@ -19,7 +20,10 @@ export const LoadCheckpoint = defineNode({
     'Outputs the UNet (MODEL), text encoder (CLIP) and VAE.',
   inputs: {
     ckpt_name: { type: 'COMBO', options: listCheckpoints, default: EMBEDDED, tooltip: '"embedded" needs no download; SD1.5 files go in models/checkpoints.' },
-    device: { type: 'COMBO', options: ['auto', 'cpu', 'cuda'], default: 'auto', tooltip: 'auto: CUDA when onnxruntime-node has its CUDA provider, else CPU.' },
+    device: {
+      type: 'COMBO', options: ['auto', 'cpu', 'cuda', 'webgpu'], default: 'auto',
+      tooltip: 'auto: CUDA when onnxruntime-node has its CUDA provider, else WebGPU on a GPU adapter (Vulkan, D3D12 or Metal), else the CPU. webgpu also runs on a software adapter such as lavapipe (slow; for checking).',
+    },
     threads: { type: 'INT', default: 0, min: 0, max: 256, tooltip: 'CPU threads per session (0: all cores).' },
     precision: {
       type: 'COMBO', options: ['fp32', 'fp16'], default: 'fp32', optional: true,
@@ -39,6 +43,7 @@ export const LoadCheckpoint = defineNode({
     const r = resolveCheckpoint(String(inputs.ckpt_name ?? ''), folders);
     if ('error' in r) return r.error;
     if (inputs.device === 'cuda' && !cudaAvailable()) return 'device cuda: onnxruntime-node has no CUDA provider here (install it without onnxruntime-node-install=skip, on a machine with CUDA 12)';
+    if (inputs.device === 'webgpu' && machineAdapters().length === 0) return 'device webgpu: no WebGPU adapter here (on Linux: libvulkan1 and a Vulkan driver for the GPU)';
     return undefined;
   },
   async run(inputs, ctx) {

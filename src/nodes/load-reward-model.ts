@@ -31,7 +31,7 @@ export const LoadRewardModel = defineNode({
     'and DINO stand-in), or a folder in models/rewards/ holding an ONNX export of ImageReward, PickScore or CLIP.',
   inputs: {
     reward_model: { type: 'COMBO', options: listRewards, default: 'oracle' },
-    device: { type: 'COMBO', options: ['auto', 'cpu', 'cuda'], default: 'auto' },
+    device: { type: 'COMBO', options: ['auto', 'cpu', 'cuda', 'webgpu'], default: 'auto', tooltip: 'As LoadCheckpoint\'s device.' },
   },
   outputs: [{ name: 'REWARD_MODEL', type: 'REWARD_MODEL' }],
   validate: (inputs, folders) => {

@@ -8,6 +8,8 @@ import * as op from '../../src/runtime/onnx/ops/index.js';
 import { Rng } from '../../src/runtime/engine/random.js';
 import { Session } from '../../src/runtime/engine/session.js';
 import { type HostTensor, numel } from '../../src/runtime/engine/tensor.js';
+import type { Graph } from '../../src/runtime/onnx/ir.js';
+import { webgpuForTests } from '../webgpu-available.js';
 
 export interface GradInput {
   shape: number[];
@@ -23,6 +25,8 @@ export interface GradCheckOptions {
   /** Allowed |analytic - numeric| / max(1, |numeric|, |analytic|) scale. */
   tol?: number;
   directions?: number;
+  /** Why this graph cannot run on WebGPU (then it is checked on the CPU only). */
+  notOnWebGpu?: string;
 }
 
 export async function gradCheck(build: (b: GraphBuilder, xs: Sym[]) => Sym, inputs: GradInput[], o: GradCheckOptions = {}): Promise<void> {
@@ -78,4 +82,23 @@ export async function gradCheck(build: (b: GraphBuilder, xs: Sym[]) => Sym, inpu
     assert.ok(err <= tol, `direction ${d}: analytic ${analytic.toPrecision(7)} vs numeric ${numeric.toPrecision(7)} (rel err ${err.toExponential(2)})`);
   }
   await session.release();
+  if (webgpuForTests() && !o.notOnWebGpu) await sameOnWebGpu(b.graph, feeds(values), base, wrt.map((w) => grads.get(w)!));
+}
+
+/** The graph on the WebGPU provider gives the CPU's loss and gradients (relative L2 error 1e-4: float sums in
+ * another order; a wrong kernel is off by tens of percent). */
+export async function sameOnWebGpu(graph: Graph, feeds: Record<string, HostTensor>, cpu: Record<string, HostTensor>, names: string[]): Promise<void> {
+  const gpu = await Session.fromGraph(graph, { optimization: 'disabled', threads: 1, provider: 'webgpu' });
+  try {
+    const out = await gpu.run(feeds);
+    for (const name of ['loss', ...names]) {
+      const a = cpu[name].data as Float32Array, g = out[name].data as Float32Array;
+      let d = 0, n = 0;
+      for (let k = 0; k < a.length; k++) [d, n] = [d + (g[k] - a[k]) ** 2, n + a[k] ** 2];
+      const rel = Math.sqrt(d / Math.max(n, 1e-30));
+      assert.ok(rel <= 1e-4 || Math.sqrt(d) <= 1e-6, `WebGPU ${name}: relative L2 error ${rel.toExponential(2)} against the CPU`);
+    }
+  } finally {
+    await gpu.release();
+  }
 }

@@ -13,6 +13,7 @@ import * as op from '../../src/runtime/onnx/ops/index.js';
 import { WeightsSource } from '../../src/runtime/onnx/params.js';
 import { miniUNet } from '../../src/runtime/models/mini-unet.js';
 import { readTensors, relErr } from '../fixture-utils.js';
+import { webgpuForTests } from '../webgpu-available.js';
 
 const dir = path.join(import.meta.dirname, '../fixtures/mini-unet');
 const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
@@ -81,4 +82,27 @@ test('mini UNet: loss, output and every gradient match PyTorch; 3 AdamW steps ma
   assert.ok(worstP[1] <= 0.01 * meta.adamw.lr, `worst parameter after 3 steps ${worstP[0]}: off by ${worstP[1].toExponential(2)}`);
   assert.ok(worstTiny[1] <= 0.1 * meta.adamw.lr, `worst tiny-gradient parameter ${worstTiny[0]}: off by ${worstTiny[1].toExponential(2)}`);
   await trainer.release();
+});
+
+test('mini UNet on the WebGPU provider: loss, output and every gradient match PyTorch', { skip: !webgpuForTests() && 'no WebGPU adapter (see test/webgpu-available.ts)' }, async () => {
+  const weights = readAll('weights.safetensors');
+  const inputs = readAll('inputs.safetensors');
+  const grads = readAll('grads.safetensors');
+  const tg = buildFixtureTrainer(weights, inputs);
+  const opt = new AdamW({ lr: meta.adamw.lr });
+  const trainer = await Trainer.create(tg, opt, { session: { provider: 'webgpu', threads: 2 } });
+  try {
+    const feeds = Object.fromEntries(['sample', 'timestep', 'encoder_hidden_states', 'noise'].map((k) => [k, inputs.get(k)!]));
+    const first = await trainer.gradients(feeds);
+    assert.ok(Math.abs(first.loss - meta.loss) / meta.loss < 1e-5, `loss ${first.loss} vs torch ${meta.loss}`);
+    assert.ok(relErr(first.extras.out_sample.data as Float32Array, inputs.get('out_sample')!.data as Float32Array) < 1e-5);
+    let worst = ['', 0] as [string, number];
+    for (const [name, g] of first.grads) {
+      const e = relErr(g, grads.get(name)!.data as Float32Array);
+      if (e > worst[1]) worst = [name, e];
+    }
+    assert.ok(worst[1] <= 1e-4, `worst gradient ${worst[0]}: relative error ${worst[1].toExponential(2)}`);
+  } finally {
+    await trainer.release();
+  }
 });

@@ -7,9 +7,10 @@ import { Graph } from '../onnx/ir.js';
 import { encodeModel, toModelProto } from '../onnx/graph-proto.js';
 import { onnx } from '../onnx/proto.js';
 import { bytesOf, externalTensorProto } from '../onnx/tensor-proto.js';
+import { type GpuAdapter, machineAdapters } from './gpu-adapter.js';
 import type { DType, HostTensor } from './tensor.js';
 
-export type ExecutionProvider = 'auto' | 'cpu' | 'cuda';
+export type ExecutionProvider = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 
 export interface SessionOptions {
   provider?: ExecutionProvider;
@@ -29,7 +30,7 @@ export interface SessionOptions {
    * 'copied': as initializers, which onnxruntime copies in, folds and prepacks: a second copy (more with prepacked
    * and reordered ones), a snapshot taken when the session is created, and slow to create at SD size.
    * 'auto' (default): 'shared' when they add up to AUTO_SHARE_BYTES or more, where memory and start-up dominate;
-   * 'copied' for smaller models, and always with CUDA (the weights must be on the device).
+   * 'copied' for smaller models, and always on a GPU, CUDA or WebGPU (the weights must be on the device).
    */
   weights?: 'auto' | 'shared' | 'copied';
   /**
@@ -69,14 +70,40 @@ export function cudaAvailable(): boolean {
   return cudaProbe;
 }
 
+/** The provider a session runs on: 'auto' is CUDA when its library is here, else WebGPU on a hardware adapter, else
+ * the CPU (never a software adapter: lavapipe is far slower than the CPU provider). */
+export function resolveProvider(p: ExecutionProvider = 'auto'): Exclude<ExecutionProvider, 'auto'> {
+  if (p !== 'auto') return p;
+  if (cudaAvailable()) return 'cuda';
+  return machineAdapters().some((a) => !a.software) ? 'webgpu' : 'cpu';
+}
+
+/** What a provider runs on, in words: for the CLI and /system_stats. */
+export function deviceDescription(p: ExecutionProvider = 'auto'): { provider: Exclude<ExecutionProvider, 'auto'>; adapter?: GpuAdapter } {
+  const provider = resolveProvider(p);
+  return provider === 'webgpu' ? { provider, adapter: webgpuAdapter() } : { provider };
+}
+
+/** The adapter Dawn takes: hardware before software, as Dawn ranks them. */
+function webgpuAdapter(): GpuAdapter {
+  const a = machineAdapters()[0];
+  if (!a) throw new Error('provider webgpu: no WebGPU adapter here (on Linux: a Vulkan driver, libvulkan1, and for a GPU its vendor\'s Vulkan ICD)');
+  return a;
+}
+
 function providers(o: SessionOptions): ort.InferenceSession.ExecutionProviderConfig[] {
-  const p = o.provider ?? 'auto';
-  if (p === 'cuda' || (p === 'auto' && cudaAvailable())) return [{ name: 'cuda', deviceId: o.deviceId ?? 0 }, 'cpu'];
+  const p = resolveProvider(o.provider);
+  if (p === 'cuda') return [{ name: 'cuda', deviceId: o.deviceId ?? 0 }, 'cpu'];
+  if (p === 'webgpu') {
+    webgpuAdapter();
+    return [{ name: 'webgpu' }, 'cpu'];
+  }
   return ['cpu'];
 }
 
-function onCuda(o: SessionOptions): boolean {
-  return providers(o).some((p) => typeof p !== 'string' && p.name === 'cuda');
+/** Weights must live on the device: a GPU session copies them in once rather than being fed them every run. */
+function onDevice(o: SessionOptions): boolean {
+  return resolveProvider(o.provider) !== 'cpu';
 }
 
 function sessionOptions(o: SessionOptions): ort.InferenceSession.SessionOptions {
@@ -172,7 +199,7 @@ export class Session {
   /** The initializers `fromGraph` would feed from the graph's arrays under these options. */
   static sharing(graph: Graph, o: SessionOptions = {}, extraOutputs: readonly string[] = []): Set<string> {
     const mode = o.weights ?? 'auto';
-    if (mode === 'copied' || onCuda(o)) return new Set();
+    if (mode === 'copied' || onDevice(o)) return new Set();
     const names = sharedWeightNames(graph, extraOutputs);
     if (mode === 'shared') return names;
     let bytes = 0;

@@ -15,7 +15,7 @@
 // No NCHWc kernels here: onnxruntime only uses them for Conv with constant weights, so the forward and backward
 // convs of a training graph (weights are inputs) all run MLAS's NCHW im2col + SGEMM path.
 import type { Sym } from '../../onnx/builder.js';
-import { A, attrInt, attrInts, attrString, type IRNode } from '../../onnx/ir.js';
+import { A, type AttrValue, attrInt, attrInts, attrString, type IRNode } from '../../onnx/ir.js';
 import * as op from '../../onnx/ops/index.js';
 import { defineGrad } from '../registry.js';
 import { applyAxisMaps, floatConst, indexMap } from './resize.js';
@@ -172,9 +172,23 @@ export function convDataGrad(dy: Sym, w: Sym, xShape: readonly number[], g: Conv
       });
   }
   const outPad = xShape.slice(2).map((d, i) => d - ((outSp[i] - 1) * g.strides[i] + (kSp[i] - 1) * g.dilations[i] + 1 - g.pads[i] - g.pads[i + sp]));
-  return b.op1('ConvTranspose', [dy, w], {
+  return groupedConvTranspose(dy, w, {
     strides: A.is(g.strides), pads: A.is(g.pads), dilations: A.is(g.dilations), group: A.i(g.group), output_padding: A.is(outPad),
-  });
+  }, g.group);
+}
+
+/**
+ * ConvTranspose(x, w) with `attrs`. onnxruntime's WebGPU ConvTranspose is wrong when a group has one output channel
+ * and several input channels (the dX of a strided depthwise Conv with a channel multiplier; docs/webgpu.md): such a
+ * weight [C, 1, ...k] gets a zero second output channel per group, and the first of each pair is kept.
+ */
+function groupedConvTranspose(x: Sym, w: Sym, attrs: Record<string, AttrValue>, grp: number): Sym {
+  const [cIn, outPerGroup, ...kSp] = w.shape;
+  if (grp === 1 || outPerGroup !== 1 || cIn / grp === 1) return x.b.op1('ConvTranspose', [x, w], attrs);
+  const padded = op.concat([w, floatConst(w, [...w.shape], new Float32Array(w.size))], 1);
+  const y = x.b.op1('ConvTranspose', [x, padded], attrs);
+  const [n, , ...sp] = y.shape;
+  return op.reshape(op.slice(op.reshape(y, [n, grp, 2, ...sp]), [0], [1], [2]), [n, grp, ...sp]);
 }
 
 /** Bias gradient: dY summed over batch and spatial axes. */
