@@ -1,13 +1,16 @@
 // The oracle against the generator's ground truth: every attribute of 2000 random clean images, then the same kind of
-// images blurred, color-shifted, block-coded and noised; alignment scores of prompts; the scorer interface.
+// images blurred, color-shifted, block-coded and noised; each activity on renders pinned to it; alignment scores of
+// prompts; the scorer interface. (The whole file runs in about 10 s on one core; keep it under 30.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { concatImages } from '../../src/runtime/engine/image.js';
 import { Rng } from '../../src/runtime/engine/random.js';
+import { ACTIVITIES } from '../../src/runtime/world/attributes.js';
 import { TYPICAL_DEGRADATION, degrade } from '../../src/runtime/world/degrade.js';
+import { caption } from '../../src/runtime/world/grammar.js';
 import { ACTIVITY_PARTIAL_CREDIT, activityCredit, alignment } from '../../src/runtime/world/oracle/alignment.js';
 import { WorldOracle } from '../../src/runtime/world/oracle/oracle.js';
-import { readScenes } from '../../src/runtime/world/oracle/read-scene.js';
+import { describeReading, readScenes } from '../../src/runtime/world/oracle/read-scene.js';
 import { renderScenes } from '../../src/runtime/world/render.js';
 import { sampleScene } from '../../src/runtime/world/sample.js';
 import type { AlignmentScorer } from '../../src/runtime/world/scorer.js';
@@ -37,6 +40,31 @@ test('reads 500 degraded images (blur 0.7, color shift, block coding, noise) at 
   const a = agreement(scenes.slice(0, n), readScenes(degrade(part, new Rng(7), TYPICAL_DEGRADATION)));
   report('degraded', a);
   assert.ok(a.scene >= 0.95, a.failures.slice(0, 10).join('\n'));
+});
+
+test('reads every activity: 100 clean renders pinned to each, >= 98% with the right activity', () => {
+  const r = new Rng(25);
+  const rows = ACTIVITIES.map((activity) => {
+    const pinned = Array.from({ length: 100 }, () => sampleScene(r, { activity }));
+    const readings = readScenes(renderScenes(pinned));
+    const misread: Record<string, number> = {};
+    const examples: string[] = [];
+    readings.forEach((reading, i) => {
+      if (reading.activity === activity) return;
+      misread[reading.activity ?? 'no object'] = (misread[reading.activity ?? 'no object'] ?? 0) + 1;
+      if (examples.length < 2) examples.push(`"${caption(pinned[i])}" read "${describeReading(reading)}"`);
+    });
+    return { activity, rate: readings.filter((x) => x.activity === activity).length / pinned.length, misread, examples };
+  });
+  console.log(`per activity: ${rows.map((x) => `${x.activity} ${(100 * x.rate).toFixed(0)}%`).join(', ')}`);
+  const weak = rows.filter((x) => x.rate < 0.98);
+  assert.equal(
+    weak.length,
+    0,
+    `activities read right in under 98% of their renders:\n${weak
+      .map((x) => `${x.activity} ${(100 * x.rate).toFixed(0)}%, read as ${Object.entries(x.misread).map(([a, k]) => `${a} x${k}`).join(', ')}; e.g. ${x.examples.join('; ')}`)
+      .join('\n')}`,
+  );
 });
 
 test('reads 64-pixel renders too', () => {

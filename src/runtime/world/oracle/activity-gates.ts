@@ -18,7 +18,7 @@ export function itemInks(activity: Activity, part: Part, firstBody: boolean): In
 
 export type Gate = (activity: Activity) => boolean;
 
-const ZONES = ['inside', 'above', 'below', 'sides', 'left', 'right'] as const;
+const ZONES = ['inside', 'above', 'below', 'sides', 'left', 'right', 'lower-right'] as const;
 type Zone = (typeof ZONES)[number];
 const GATE_INKS = ['dark', 'brown', 'magenta', 'lime', 'accent'] as const;
 type GateInk = (typeof GATE_INKS)[number];
@@ -42,11 +42,14 @@ export function worthTrying(bl: BlendLabels, size: number, found: FoundObject, s
         dx < r && ady < r ? 0 : dx < 1.6 * r && dy < -0.8 * r && dy > -2.2 * r ? 1 : dx < 1.8 * r && dy > 0.8 * r && dy < 2 * r + 0.2 ? 2 : dx < 1.5 * r + 0.15 && ady < 1.3 * r ? 3 : -1;
       // Left and right of the object: outside its v1 'inside' square.
       const half = zone === 0 ? -1 : sx < 0 ? 4 : 5;
+      // The quarter below and right of the center, inside the square too (where a small star's shadow shows).
+      const lowerRight = sx > 0.2 * r && dy > 0.2 * r;
       for (let k = 0; k < maps.length; k++) {
         const v = maps[k][p];
         if (v < 0.1) continue;
         if (zone >= 0) mass[k * Z + zone] += v;
         if (half >= 0) mass[k * Z + half] += v;
+        if (lowerRight) mass[k * Z + 6] += v;
       }
     }
   const enough = 1.5 * (size / 32) ** 2;
@@ -65,11 +68,13 @@ export function worthTrying(bl: BlendLabels, size: number, found: FoundObject, s
     cage: db('above') && db('below'),
     crown: has('magenta', 'above', 'inside'),
     scarf: has('accent', 'inside'),
-    cart: has('lime', 'below'),
+    // (Under a triangle, whose bottom is higher than its radius, the cart lies in its square.)
+    cart: has('lime', 'below', 'inside'),
     box: has('brown', 'sides'),
     bubble: has('magenta', 'sides'),
     frame: has('brown', 'above') && has('brown', 'below'),
-    shadow: has('dark', 'right', 'below'),
+    // A shadow shows right of and below the object, or only in a small star's notches, inside its square.
+    shadow: has('dark', 'right', 'below') || has('dark', 'lower-right'),
     balloon: has('accent', 'right'),
     flag: has('lime', 'right'),
     umbrella: has('magenta', 'right'),

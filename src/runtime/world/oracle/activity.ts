@@ -85,7 +85,15 @@ export function accessoryEvidence(
   const worth = (a: Activity) => (a === 'baby' ? babyBeside : gate(a));
   // A plushie's eyes are no evidence (they are dark without any accessory); where they are depends on stretching.
   const eyes = new PixelSet(size);
-  if (found.objectClass === 'plushie') for (const part of partsAt(found, stretch)) if (part.kind === 'eye') eyes.cover(part, 0.25);
+  // The line through both eyes, across the box that holds them.
+  let eyeLine: [[number, number], [number, number]] | null = null;
+  if (found.objectClass === 'plushie')
+    for (const part of partsAt(found, stretch))
+      if (part.kind === 'eye') {
+        eyes.cover(part, 0.25);
+        const { x0, x1, y0, y1 } = part.region, y = (y0 + y1) / 2;
+        eyeLine = [[x0, y], [x1, y]];
+      }
   const eyeDist = eyes.distances();
   const ownBody = new PixelSet(size);
   for (const p of own) ownBody.add(p);
@@ -107,6 +115,9 @@ export function accessoryEvidence(
     });
     // Nor, for glasses, are the eyes' blurred surroundings (glasses are scored without looking at neighbours).
     const glasses = activity === 'sunglasses';
+    // On a plushie what tells glasses from its eyes is the bridge between them, thinner than a pixel on a small one
+    // and missed by a coverage raster when it lies along a pixel edge: the pixels along the line between the eyes.
+    if (glasses && eyeLine) addSegment(sets.get('dark')!, ...eyeLine);
     const skipAll = (p: number) => skip[p] === 1 || eyeDist[p] <= (glasses ? 0 : 1);
     const skipInside = (p: number) => behind.has[p] === 1 && filled[p] === 1;
     // Each item is scored against its own color, weighted by its size; a baby against the object's own color, away
@@ -123,6 +134,15 @@ export function accessoryEvidence(
     unexplained[activity] = weight ? leftOver.share(sets.values(), weight, skipAll) : 0;
   }
   return { evidence, unexplained };
+}
+
+/** Adds the pixels the segment from `a` to `b` (image units) passes through. */
+function addSegment(set: PixelSet, a: [number, number], b: [number, number]): void {
+  const size = set.size, steps = Math.ceil(4 * size * Math.hypot(b[0] - a[0], b[1] - a[1])) + 1;
+  for (let i = 0; i <= steps; i++) {
+    const x = Math.floor((a[0] + ((b[0] - a[0]) * i) / steps) * size), y = Math.floor((a[1] + ((b[1] - a[1]) * i) / steps) * size);
+    if (x >= 0 && y >= 0 && x < size && y < size) set.add(y * size + x);
+  }
 }
 
 /** How close (in evidence) a hypothesis must come to the best one for what each leaves unexplained to decide. */

@@ -61,9 +61,14 @@ function regionStats(img: Pixels, pixels: number[], rows: number[]) {
   let bright = 0;
   for (const y of rows) for (let x = 0; x < W; x++) if (luma(d, y * W + x) > med + 0.1) bright++;
   bright /= rows.length * W;
-  // Two-tone strips (stripes): the median color of the darker and of the lighter half, each robust to a few pixels
-  // of something else (a sun in the corner), where one median of an even split is not. Only stripes need them.
-  const half = (dark: boolean) => ch.map((v) => median(v.filter((_, i) => (lum[i] <= med) === dark))) as unknown as RGB;
+  // Two-tone strips (stripes): the median color of the darker and of the lighter pixels, each robust to a few pixels
+  // of something else (a sun in the corner), where one median of an even split is not. Only stripes need them. The
+  // two are split halfway between the 10th and 90th percentile lumas, not at the median: where an object covers a
+  // few dark-stripe pixels, the light stripe's pixels are more than half and a median split would leave the lighter
+  // side only the object's (a yellow object's bright pixels read as a light stripe shifted toward yellow).
+  const sorted = Float64Array.from(lum).sort();
+  const split = (sorted[Math.floor(0.1 * (sorted.length - 1))] + sorted[Math.ceil(0.9 * (sorted.length - 1))]) / 2;
+  const half = (dark: boolean) => ch.map((v) => median(v.filter((_, i) => (lum[i] <= split) === dark))) as unknown as RGB;
   const stripe = dh / nh - dv / nv;
   const halves = stripe > 0.04 ? { dark: half(true), light: half(false) } : { dark: [0, 0, 0] as RGB, light: [0, 0, 0] as RGB };
   return { color: ch.map(median) as unknown as RGB, ...halves, stripe, bright, ch };

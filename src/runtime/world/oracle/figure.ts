@@ -102,7 +102,8 @@ export function objectColorLabels(labels: Uint8Array, residual: Float32Array, si
     // it; nothing of the object lies between two parts of a scarf.
     for (const other of [ranked.find((l) => l !== main) ?? -1, WHITE]) {
       if (other < 0 || other === main || counts[other] < 0.4 * counts[main]) continue;
-      const inOther = enclosedBy(labels, pure, size, main, other), around = enclosedBy(labels, pure, size, other, main);
+      // (The scarf's tail hangs past a wide body's bottom, which lies beside it: a narrow run is no band.)
+      const inOther = enclosedBy(labels, pure, size, main, other, scarfBandRun(size)), around = enclosedBy(labels, pure, size, other, main);
       if (inOther.horizontal <= 0.1 && inOther.vertical - inOther.horizontal >= around.vertical - around.horizontal + 0.05) {
         main = other;
         break;
@@ -148,7 +149,14 @@ export function hugs(labels: Uint8Array, use: Uint8Array, size: number, label: n
   return all ? near / all : 0;
 }
 
-export function enclosedBy(labels: Uint8Array, use: Uint8Array, size: number, inner: number, outer: number): { vertical: number; horizontal: number; around: number } {
+/** Pixels a row run of a scarf's color must span to be its band rather than the tail hanging from it (about 1.5 times
+ * the tail's width). */
+export const scarfBandRun = (size: number) => Math.max(3, Math.round(0.1 * size));
+
+/** The fractions of `inner`'s pixels (where `use` is 1) with `outer` pixels above and below them in their column
+ * (vertical), left and right in their row (horizontal), or both. With `minRun`, only a pixel in a run of at least that
+ * many `inner` pixels along its row counts as horizontally enclosed. */
+export function enclosedBy(labels: Uint8Array, use: Uint8Array, size: number, inner: number, outer: number, minRun = 0): { vertical: number; horizontal: number; around: number } {
   const colLo = new Int32Array(size).fill(size), colHi = new Int32Array(size).fill(-1);
   const rowLo = new Int32Array(size).fill(size), rowHi = new Int32Array(size).fill(-1);
   for (let p = 0; p < size * size; p++)
@@ -160,10 +168,16 @@ export function enclosedBy(labels: Uint8Array, use: Uint8Array, size: number, in
       rowHi[y] = Math.max(rowHi[y], x);
     }
   let all = 0, vertical = 0, horizontal = 0, around = 0;
+  const runOf = (p: number, x: number) => {
+    let a = x, b = x;
+    while (a > 0 && labels[p - (x - a) - 1] === inner) a--;
+    while (b < size - 1 && labels[p + (b - x) + 1] === inner) b++;
+    return b - a + 1;
+  };
   for (let p = 0; p < size * size; p++) {
     if (!use[p] || labels[p] !== inner) continue;
     const x = p % size, y = (p - x) / size;
-    const v = y > colLo[x] && y < colHi[x], h = x > rowLo[y] && x < rowHi[y];
+    const v = y > colLo[x] && y < colHi[x], h = x > rowLo[y] && x < rowHi[y] && (minRun <= 1 || runOf(p, x) >= minRun);
     all++;
     if (v) vertical++;
     if (h) horizontal++;
@@ -180,8 +194,13 @@ export function readFigure(bl: BlendLabels, size: number, exclude: Box | null, m
   // The main color's pixels, without specks.
   const mask = new Uint8Array(n);
   for (let p = 0; p < n; p++) mask[p] = allowed[p] && labels[p] === main ? 1 : 0;
+  // A piece is a speck when, joined with the dark items it touches, it still has too few of the main color's pixels:
+  // a small star's arms that its glasses cut off are joined to it through the glasses. (Not through other items: a
+  // magenta bubble's blend with a blue background passes for a purple object's specks all around it.)
   const speck = Math.max(2, (3 * n) / 1024);
-  for (const c of components(mask, size).members) if (c.length < speck) for (const p of c) mask[p] = 0;
+  const joined = new Uint8Array(n);
+  for (let p = 0; p < n; p++) joined[p] = mask[p] || (allowed[p] && labels[p] === DARK && bl.dark[p] >= 0.6) ? 1 : 0;
+  for (const c of components(joined, size).members) if (c.reduce((a, p) => a + mask[p], 0) < speck) for (const p of c) mask[p] = 0;
   if (!mask.some((v) => v)) return null;
 
   // Fill: a non-background pixel enclosed by main-color pixels both along its row and along its column belongs to
@@ -204,12 +223,25 @@ export function readFigure(bl: BlendLabels, size: number, exclude: Box | null, m
     const x = p % size, y = (p - x) / size;
     if (x > rowLo[y] && x < rowHi[y] && y > colLo[x] && y < colHi[x]) filled[p] = 1;
   }
-  // A scarf's band lies across the body: its pixels with the object above and below them are the object's.
-  if (accent > 0)
-    for (let p = 0; p < n; p++) {
-      const x = p % size, y = (p - x) / size;
-      if (labels[p] === accent && allowed[p] && y > colLo[x] && y < colHi[x]) filled[p] = 1;
-    }
+  // A scarf's band lies across the body: its pixels with the object above and below them are the object's, and so
+  // are its rows below the object (a band across a heart's tip or a star's feet, which the band leaves only specks
+  // of): a run wider than the tail that hangs from it, under the object.
+  if (accent > 0) {
+    const wide = scarfBandRun(size);
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; ) {
+        const p = y * size + x;
+        if (labels[p] !== accent || !allowed[p]) {
+          x++;
+          continue;
+        }
+        let e = x;
+        while (e < size && labels[y * size + e] === accent && allowed[y * size + e]) e++;
+        const band = e - x >= wide;
+        for (let k = x; k < e; k++) if (y > colLo[k] && (band || y < colHi[k])) filled[y * size + k] = 1;
+        x = e;
+      }
+  }
   const maxGap = Math.max(2, Math.round(0.07 * size));
   for (let y = 0; y < size; y++)
     for (let x = rowLo[y] + 1; x < rowHi[y]; ) {

@@ -173,16 +173,21 @@ export function inksSeen(labels: Uint8Array, residual: Float32Array, skip: Uint8
   return new Set([...counts].filter(([, n]) => n >= 3).map(([l]) => l));
 }
 
+/** The tree's dark green is offered by pass 2 only when a tree was found (add TREE to `inks`): elsewhere a pixel of
+ * that color is a green object's blend with a dark item (the bridge of a small plushie's glasses), which must count as
+ * dark. */
+const ALL_INKS: ReadonlySet<number> = new Set([...OPTIONAL_INKS, TREE]);
+
 /** Pass 2: single colors and the world's blends, knowing the main color (and the accent's, or -1), and which optional
- * item colors the image has. */
-export function blendLabels(img: Pixels, ctx: ContextReading, main: number, accent = -1, inks: ReadonlySet<number> = OPTIONAL_INKS): BlendLabels {
+ * item colors (and whether the tree's color) the image has. */
+export function blendLabels(img: Pixels, ctx: ContextReading, main: number, accent = -1, inks: ReadonlySet<number> = ALL_INKS): BlendLabels {
   const sh = shiftedBy(ctx.shift);
   const mainName = COLORS[main - 1];
   const cands: Candidate[] = [
     ...ctx.colors.map((rgb, i) => ({ rgb, label: BG, bg: i })),
     { rgb: sh(OBJECT_RGB[mainName]), label: main, bg: -1, object: true },
     ...[...ACCESSORY_COLORS, [SUN_YELLOW, YELLOW] as [RGB, number]]
-      .filter(([, label]) => !(label === main && main === WHITE) && (!OPTIONAL_INKS.has(label) || inks.has(label)))
+      .filter(([, label]) => !(label === main && main === WHITE) && ((!OPTIONAL_INKS.has(label) && label !== TREE) || inks.has(label)))
       .map(([rgb, label]) => ({ rgb: sh(rgb), label, bg: -1 })),
     ...(accent > 0 ? [{ rgb: sh(OBJECT_RGB[COLORS[accent - 1]]), label: accent, bg: -1, object: true }] : []),
   ];
@@ -258,7 +263,41 @@ export function blendLabels(img: Pixels, ctx: ContextReading, main: number, acce
     addShare(out, kind[bestA], bestT, p);
     if (bestB !== bestA) addShare(out, kind[bestB], 1 - bestT, p);
   }
+  if (accent > 0) bridgeAccent(img, labels, out, cands[mainK].rgb, cands[K - 1].rgb, main, accent);
   return { labels, ...out };
+}
+
+/** Squared distance from the object-accent line a background-labelled pixel between the two may have. */
+const BRIDGE_ON_LINE = 0.01;
+
+/**
+ * Where a scarf's band meets the object, the blend of the two can pass for background: yellow and blue blend to the
+ * plain background's gray. A background-labelled pixel between the object's color and the accent's (above and below
+ * it, or left and right), on the line between them, is that blend.
+ */
+function bridgeAccent(img: Pixels, labels: Uint8Array, out: Omit<BlendLabels, 'labels'>, m: RGB, a: RGB, main: number, accent: number): void {
+  const size = img.size, d = img.data;
+  const e = [a[0] - m[0], a[1] - m[1], a[2] - m[2]], len2 = e[0] * e[0] + e[1] * e[1] + e[2] * e[2];
+  const apart = (u: number, v: number) => (u === main && v === accent) || (u === accent && v === main);
+  const found: number[] = [];
+  for (let y = 1; y < size - 1; y++)
+    for (let x = 1; x < size - 1; x++) {
+      const p = y * size + x;
+      if (labels[p] !== BG || !(apart(labels[p - size], labels[p + size]) || apart(labels[p - 1], labels[p + 1]))) continue;
+      found.push(p);
+    }
+  for (const p of found) {
+    const y0 = d[p * 3] - m[0], y1 = d[p * 3 + 1] - m[1], y2 = d[p * 3 + 2] - m[2];
+    const t = (y0 * e[0] + y1 * e[1] + y2 * e[2]) / len2;
+    if (t < 0.1 || t > 0.9) continue;
+    const g0 = y0 - t * e[0], g1 = y1 - t * e[1], g2 = y2 - t * e[2];
+    if (g0 * g0 + g1 * g1 + g2 * g2 > BRIDGE_ON_LINE) continue;
+    // t is the accent's share.
+    labels[p] = t < 0.5 ? main : accent;
+    out.share[p] = 1 - t;
+    out.accent[p] = t;
+    out.other[p] = t;
+  }
 }
 
 function addShare(out: Omit<BlendLabels, 'labels'>, kind: number, t: number, p: number): void {

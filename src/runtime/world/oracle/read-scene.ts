@@ -11,7 +11,7 @@ import { pickAccent } from './accent.js';
 import { readCompanion } from './companion.js';
 import { readContext } from './context.js';
 import { type Body, type FigureReading, fitTemplate, objectColorLabels, readFigure } from './figure.js';
-import { type BlendLabels, blendLabels, inksSeen, nearestLabels } from './labels.js';
+import { type BlendLabels, TREE, blendLabels, inksSeen, nearestLabels } from './labels.js';
 import type { Pixels } from './pixels.js';
 import { type FoundObject, PixelSet, contrast, partsAt } from './synthesis.js';
 
@@ -117,7 +117,9 @@ export function readPixels(img: Pixels): SceneReading {
   if (main < 0) return base;
   const skip = zoneMask(size, comp.zone);
   const accent = pickAccent(img, ctx, first, residual, skip, main, Math.max(3, 0.003 * size * size));
-  const blend = blendLabels(img, ctx, main, accent, inksSeen(first, residual, skip));
+  const inks = inksSeen(first, residual, skip);
+  if (comp.companion === 'tree') inks.add(TREE);
+  const blend = blendLabels(img, ctx, main, accent, inks);
   const fig = readFigure(blend, size, comp.zone, main, accent);
   if (!fig) return base;
 
