@@ -30,7 +30,7 @@ const USAGE = `usage:
   instructbooth run <workflow.json> [--set <node id or title>.<input>=<value>]... [--out <dir>] [--json]
   instructbooth validate <workflow.json> [--json]
   instructbooth nodes [--json]
-  instructbooth serve [--host 127.0.0.1] [--port 8188] [--token <secret>] [--insecure] [--data <dir>]
+  instructbooth serve [--host 127.0.0.1] [--port 8188] [--token <secret>] [--insecure] [--allow-host <name>]... [--data <dir>]
 Folders: ./input, ./output, ./temp and ./models under the working directory (INSTRUCTBOOTH_<NAME>_DIR overrides).`;
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

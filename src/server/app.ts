@@ -13,7 +13,7 @@ import { errorHandler, notFound } from './http-errors.js';
 import { clientIdOf } from './job.js';
 import { JobRunner } from './job-runner.js';
 import { jsonBody } from './json-body.js';
-import { DEFAULT_MAX_UPLOAD_BYTES, type ServerOptions } from './options.js';
+import { DEFAULT_MAX_UPLOAD_BYTES, type ServerOptions, isLoopbackHost } from './options.js';
 import { PromptQueue } from './prompt-queue.js';
 import { historyRoutes } from './routes/history.js';
 import { jobsRoutes } from './routes/jobs.js';
@@ -24,7 +24,7 @@ import { systemRoutes } from './routes/system.js';
 import { uploadRoutes } from './routes/upload.js';
 import { viewRoutes } from './routes/view.js';
 import { workflowsRoutes } from './routes/workflows.js';
-import { originCheck, tokenGuard } from './security.js';
+import { hostCheck, hostProblem, originCheck, parseAllowedHosts, tokenGuard } from './security.js';
 import { staticRoutes } from './static-files.js';
 import { JobStore } from './store.js';
 import { WsHub } from './ws-hub.js';
@@ -47,6 +47,11 @@ export function createServer(opts: ServerOptions): InstructboothServer {
   const maxUploadBytes = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   ensureFolders(opts.folders);
 
+  // DNS-rebinding guard: on while listening on loopback without a token (set by listen()).
+  const allowedHosts = parseAllowedHosts(opts.allowHosts ?? []);
+  let checkHost = false;
+  const hostGuard = (host: string | undefined) => (checkHost ? hostProblem(host, allowedHosts) : undefined);
+
   const store = new JobStore(opts.dbPath);
   const queue = new PromptQueue(store);
   const executor: GraphRunner = opts.registryModule
@@ -56,6 +61,8 @@ export function createServer(opts: ServerOptions): InstructboothServer {
   const ctx = { registry: opts.registry, folders: opts.folders, store, queue, executor, maxUploadBytes, log } as ServerContext;
   const hub = new WsHub({
     token: opts.token,
+    hostProblem: hostGuard,
+    allowedHosts,
     features: () => serverFeatures(ctx),
     log,
     greeting: (sid) => {
@@ -77,7 +84,8 @@ export function createServer(opts: ServerOptions): InstructboothServer {
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(originCheck);
+  app.use(hostCheck(() => checkHost, allowedHosts));
+  app.use(originCheck(allowedHosts));
   app.use(staticRoutes(opts.webRoot));
   app.use(tokenGuard(opts.token));
   app.use(jsonBody(maxUploadBytes));
@@ -100,6 +108,7 @@ export function createServer(opts: ServerOptions): InstructboothServer {
     http: server,
     ctx,
     listen(port, host) {
+      checkHost = !opts.token && isLoopbackHost(host);
       return new Promise((resolve, reject) => {
         const onError = (e: Error) => reject(e);
         server.once('error', onError);

@@ -11,6 +11,11 @@ export interface ServerOptions {
   dbPath: string;
   /** Clients must send `Authorization: Bearer <token>` or `?token=<token>` to the API and the WebSocket. */
   token?: string;
+  /**
+   * Host names (besides localhost, 127.0.0.1 and [::1]) the server answers to while it listens on loopback without a
+   * token (`--allow-host`); any other Host header is refused (403 forbidden_host), a guard against DNS rebinding.
+   */
+  allowHosts?: readonly string[];
   /** Largest upload and JSON body in bytes (ComfyUI's max_upload_size). Default 50 MB. */
   maxUploadBytes?: number;
   /** Static editor files; default web/dist in the package. A missing folder serves a page saying so. */

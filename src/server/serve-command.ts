@@ -1,4 +1,4 @@
-// `instructbooth serve [--host H] [--port P] [--token T] [--insecure] [--data DIR]` and `npm start`: the server on
+// `instructbooth serve [--host H] [--port P] [--token T] [--insecure] [--allow-host NAME]... [--data DIR]` and `npm start`: the server on
 // 127.0.0.1:8188 by default, with the input/output/temp/models folders and user/instructbooth.db under the data
 // folder (default: the working directory). Ctrl-C stops it gracefully.
 import path from 'node:path';
@@ -18,9 +18,11 @@ export interface ServeIo {
   registry?: NodeRegistry;
 }
 
-export const SERVE_USAGE = `usage: instructbooth serve [--host 127.0.0.1] [--port 8188] [--token <secret>] [--insecure] [--data <dir>] [--max-upload-mb 50]
+export const SERVE_USAGE = `usage: instructbooth serve [--host 127.0.0.1] [--port 8188] [--token <secret>] [--insecure] [--allow-host <name>]... [--data <dir>] [--max-upload-mb 50]
   --host         address to listen on (default 127.0.0.1; another address needs --token, or --insecure)
   --token        clients must send "Authorization: Bearer <secret>" or ?token=<secret> (also INSTRUCTBOOTH_TOKEN)
+  --allow-host   on loopback without a token, answer to this Host name too (repeatable or comma-separated); by
+                 default only localhost, 127.0.0.1 and [::1] are, a guard against DNS rebinding
   --data         folder holding input/, output/, temp/, models/ and user/instructbooth.db (default: working directory)`;
 
 /** The database under a data folder. */
@@ -40,6 +42,7 @@ export async function serveCommand(args: string[], io: ServeIo): Promise<number>
         insecure: { type: 'boolean' },
         data: { type: 'string' },
         'max-upload-mb': { type: 'string' },
+        'allow-host': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -78,6 +81,7 @@ export async function serveCommand(args: string[], io: ServeIo): Promise<number>
     folders: defaultFolders(base),
     dbPath: databasePath(base),
     token,
+    allowHosts: values['allow-host'] ?? [],
     maxUploadBytes: Math.round(maxUploadMb * 2 ** 20),
     log: (line) => io.stderr.write(`[instructbooth] ${line}\n`),
   });

@@ -1,5 +1,5 @@
 // The WebSocket side (/ws?clientId=, also /api/ws): who is connected under which client id, and sending to one client
-// or to all. Same guards as HTTP (origin check, token). Messages a slow client cannot keep up with (progress,
+// or to all. Same guards as HTTP (Host check, origin check, token). Messages a slow client cannot keep up with (progress,
 // previews) are dropped for that client rather than queued without bound; pings find dead connections on long jobs.
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -19,6 +19,10 @@ interface Client {
 
 export interface WsHubOptions {
   token?: string;
+  /** Why an upgrade's Host header is refused (the DNS-rebinding guard), if it is. */
+  hostProblem?: (host: string | undefined) => string | undefined;
+  /** Names besides loopback whose Host gets the origin check. */
+  allowedHosts?: ReadonlySet<string>;
   /** The server's feature flags, sent in reply to a client's feature_flags. */
   features: () => Record<string, unknown>;
   /** Messages for a client that just connected (status with its sid, the running node if the run is its own). */
@@ -55,7 +59,9 @@ export class WsHub {
       return reject(socket, 400, 'bad_request', 'malformed URL');
     }
     if (!PATHS.has(url.pathname)) return reject(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}; use /ws?clientId=...`);
-    const problem = originProblem(req.headers.host, req.headers.origin);
+    const badHost = this.opts.hostProblem?.(req.headers.host);
+    if (badHost) return reject(socket, 403, 'forbidden_host', badHost);
+    const problem = originProblem(req.headers.host, req.headers.origin, this.opts.allowedHosts);
     if (problem) return reject(socket, 403, 'forbidden_origin', problem);
     if (this.opts.token && !tokenMatches(requestToken(req), this.opts.token))
       return reject(socket, 401, 'unauthorized', 'this server requires a token: add ?token=<token> to the WebSocket URL');

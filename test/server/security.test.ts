@@ -6,7 +6,7 @@ import http from 'node:http';
 import { test } from 'node:test';
 import { main } from '../../src/cli/commands.js';
 import { isLoopbackHost, planListen } from '../../src/server/options.js';
-import { originProblem } from '../../src/server/security.js';
+import { hostProblem, originProblem } from '../../src/server/security.js';
 import { WsClient, getJson, historyOf, postJson, startServer, tempDir, testRegistry, until } from './helpers.js';
 
 function request(url: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<{ status: number; body: any }> {
@@ -97,6 +97,73 @@ test('`instructbooth serve` runs the server in process until interrupted', async
   const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1];
   const id = (await postJson(`${url}/prompt`, { prompt: { 1: { class_type: 'Picky', inputs: { word: 'y' } } } })).body.prompt_id;
   await historyOf(url, id);
+  stop!();
+  assert.equal(await exit, 0);
+});
+
+test('DNS rebinding: on loopback without a token, a Host that is not a loopback name (or an allowed one) is 403', async () => {
+  const allowed = new Set(['box.lan']);
+  for (const h of ['127.0.0.1:8188', 'localhost:8188', 'localhost', '[::1]:8188', '127.0.0.1', 'LOCALHOST:1', 'box.lan:8188', 'Box.Lan'])
+    assert.equal(hostProblem(h, allowed), undefined, h);
+  for (const h of ['evil.example:8188', 'evil.example', '192.168.1.5:8188', 'box.lan.evil.example', 'localhost.evil.example:8188', '[::2]:8188'])
+    assert.match(hostProblem(h, allowed) ?? '', /--allow-host/, h);
+  // An allowed name gets the origin check as loopback names do.
+  assert.ok(originProblem('box.lan:8188', 'http://evil.example', allowed));
+  assert.equal(originProblem('box.lan:8188', 'http://box.lan:8188', allowed), undefined);
+
+  const prompt = JSON.stringify({ prompt: { 1: { class_type: 'Picky', inputs: { word: 'y' } } } });
+  const t = await startServer();
+  try {
+    const port = new URL(t.url).port;
+    const evil = { Host: `evil.example:${port}` };
+    const post = await request(`${t.url}/prompt`, { ...evil, 'Content-Type': 'application/json' }, 'POST', prompt);
+    assert.equal(post.status, 403);
+    assert.equal(post.body.error.type, 'forbidden_host');
+    assert.match(post.body.error.message, /--allow-host evil\.example/);
+    assert.equal((await request(`${t.url}/history`, evil)).status, 403);
+    assert.equal((await request(`${t.url}/api/queue`, evil)).status, 403);
+    assert.equal((await request(`${t.url}/`, evil)).status, 403);
+    await assert.rejects(WsClient.connect(`${t.wsUrl}?clientId=x`, { headers: evil }), /403/);
+    assert.deepEqual((await getJson(`${t.url}/queue`)).body.queue_pending, [], 'nothing was queued');
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) assert.equal((await request(`${t.url}/history`, { Host: host })).status, 200, host);
+    const ws = await WsClient.connect(`${t.wsUrl}?clientId=x`, { headers: { Host: `localhost:${port}` } });
+    ws.close();
+  } finally {
+    await t.close();
+  }
+
+  // Allowed by name: served.
+  const a = await startServer({ allowHosts: ['evil.example'] });
+  try {
+    const port = new URL(a.url).port;
+    assert.equal((await request(`${a.url}/history`, { Host: `evil.example:${port}` })).status, 200);
+    assert.equal((await request(`${a.url}/history`, { Host: `other.example:${port}` })).status, 403);
+    const ws = await WsClient.connect(`${a.wsUrl}?clientId=x`, { headers: { Host: `evil.example:${port}` } });
+    ws.close();
+  } finally {
+    await a.close();
+  }
+
+  // With a token the token guards (a rebinding page cannot send it): any Host.
+  const k = await startServer({ token: 'sekrit' });
+  try {
+    const port = new URL(k.url).port;
+    assert.equal((await request(`${k.url}/history`, { Host: `evil.example:${port}`, Authorization: 'Bearer sekrit' })).status, 200);
+  } finally {
+    await k.close();
+  }
+});
+
+test('--allow-host: repeatable and comma-separated, for `instructbooth serve` and `npm start`', async () => {
+  const out: string[] = [];
+  let stop: (() => void) | undefined;
+  const io = { stdout: { write: (s: string) => void out.push(s) }, stderr: { write: () => undefined }, onInterrupt: (h: () => void) => (stop = h), cwd: tempDir(), registry: testRegistry() };
+  const exit = main(['serve', '--port', '0', '--allow-host', 'one.example,two.example', '--allow-host', 'three.example'], io);
+  const line = await until(() => out.find((l) => l.includes('server at')) ?? '');
+  const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1];
+  const port = new URL(url).port;
+  for (const h of ['one.example', 'two.example', 'three.example']) assert.equal((await request(`${url}/history`, { Host: `${h}:${port}` })).status, 200, h);
+  assert.equal((await request(`${url}/history`, { Host: `four.example:${port}` })).status, 403);
   stop!();
   assert.equal(await exit, 0);
 });
