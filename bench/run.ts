@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   'activity-words': () => import('./activity-words.js'),
   'ddpo-epoch': () => import('./ddpo-epoch.js'),
   'sd-train-step': () => import('./sd-train-step.js'),
+  gpu: () => import('./gpu.js'),
 };
 
 const name = process.argv[2];
