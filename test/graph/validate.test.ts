@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PromptValidationError, type InputError } from '../../src/runtime/graph/errors.js';
 import type { Prompt } from '../../src/runtime/graph/prompt.js';
-import { typesMatch, validatePrompt } from '../../src/runtime/graph/validate.js';
+import { MAX_DEPENDENT_OUTPUTS, MAX_PROMPT_NODES, MAX_REPORTED_NODE_ERRORS, typesMatch, validatePrompt, validationWork } from '../../src/runtime/graph/validate.js';
 import { fakeRegistry, folders } from './fake-nodes.js';
 
 const registry = fakeRegistry();
@@ -335,4 +335,56 @@ test('node ids that are Object.prototype names are not mistaken for nodes', () =
   const q = JSON.parse('{"__proto__": {"class_type": "SaveImage", "inputs": {"images": ["toString", 0]}}}');
   const e = rejects(q);
   assert.equal(e.nodeErrors['__proto__'].errors[0].type, 'bad_linked_input');
+});
+
+/** A chain LoadImage -> ImageInvert x (k-1), each chain node read by its own SaveImage: 2k nodes. */
+function chainPrompt(k: number, opts: { badRoot?: boolean; badChain?: boolean } = {}): Prompt {
+  const p: Prompt = { c0: { class_type: 'LoadImage', inputs: { image: opts.badRoot ? 'missing.png' : 'cat.png' } } };
+  for (let i = 1; i < k; i++) p[`c${i}`] = { class_type: 'ImageInvert', inputs: { image: [`c${i - 1}`, 0], ...(opts.badChain ? { strength: 5 } : {}) } };
+  for (let i = 0; i < k; i++) p[`o${i}`] = { class_type: 'SaveImage', inputs: { images: [`c${i}`, 0], filename_prefix: 'x' } };
+  return p;
+}
+
+test('validation walks each node a bounded number of times: a chain read by every output is linear, not quadratic', () => {
+  const k = 3000; // 6000 nodes
+  for (const opts of [{}, { badRoot: true }, { badRoot: true, badChain: true }]) {
+    validationWork.nodeVisits = 0;
+    try {
+      validatePrompt(chainPrompt(k, opts), registry, folders);
+    } catch (e) {
+      assert.ok(e instanceof PromptValidationError);
+    }
+    // Walking each output's whole upstream (the quadratic way) takes k^2/2 = 4.5M visits here.
+    assert.ok(validationWork.nodeVisits <= 200 * 2 * k, `${JSON.stringify(opts)}: ${validationWork.nodeVisits} node visits for ${2 * k} nodes`);
+  }
+});
+
+test('the error report is bounded: at most MAX_REPORTED_NODE_ERRORS nodes, dependent_outputs capped, with counts of the rest', () => {
+  const k = 3000;
+  const request = JSON.stringify({ prompt: chainPrompt(k, { badRoot: true, badChain: true }) });
+  const e = rejects(chainPrompt(k, { badRoot: true, badChain: true }));
+  const body = JSON.stringify(e.toJSON());
+  assert.ok(body.length < 2 * request.length, `the report is ${body.length} bytes for a ${request.length}-byte request`);
+  assert.equal(Object.keys(e.nodeErrors).length, MAX_REPORTED_NODE_ERRORS);
+  assert.equal(e.error.extra_info.node_errors_omitted, k - MAX_REPORTED_NODE_ERRORS);
+  assert.match(e.error.details, new RegExp(`${k} node\\(s\\) with errors.*${k - MAX_REPORTED_NODE_ERRORS} more not listed`));
+  // The root breaks every output: its list is capped, with the count of the others.
+  const root = e.nodeErrors.c0;
+  assert.equal(root.errors[0].type, 'value_not_in_list');
+  assert.equal(root.dependent_outputs.length, MAX_DEPENDENT_OUTPUTS);
+  assert.deepEqual(root.dependent_outputs.slice(0, 3), ['o0', 'o1', 'o2']);
+  assert.equal(root.dependent_outputs_omitted, k - MAX_DEPENDENT_OUTPUTS);
+  // Small reports are unchanged: no omission fields.
+  const small = rejects(chainPrompt(3, { badRoot: true }));
+  assert.deepEqual(small.nodeErrors.c0.dependent_outputs, ['o0', 'o1', 'o2']);
+  assert.equal('dependent_outputs_omitted' in small.nodeErrors.c0, false);
+  assert.equal('node_errors_omitted' in small.error.extra_info, false);
+});
+
+test('prompts over MAX_PROMPT_NODES nodes are refused at once (invalid_prompt)', () => {
+  const p = chainPrompt(MAX_PROMPT_NODES / 2 + 1);
+  const e = rejects(p);
+  assert.equal(e.error.type, 'invalid_prompt');
+  assert.match(e.error.message, new RegExp(`${MAX_PROMPT_NODES + 2} nodes.*at most ${MAX_PROMPT_NODES}`));
+  assert.equal(validatePrompt(chainPrompt(MAX_PROMPT_NODES / 2), registry, folders).outputs.length, MAX_PROMPT_NODES / 2);
 });

@@ -18,7 +18,10 @@ export interface InputError {
 
 export interface NodeErrorEntry {
   errors: InputError[];
+  /** The outputs this node keeps from running (at most MAX_DEPENDENT_OUTPUTS of them). */
   dependent_outputs: string[];
+  /** **instructbooth**: how many more outputs it breaks than dependent_outputs lists (only when some are left out). */
+  dependent_outputs_omitted?: number;
   class_type: string;
 }
 

@@ -25,6 +25,20 @@ export interface ValidateOptions {
   targets?: readonly string[];
 }
 
+/**
+ * Work counter: every time validation walks through a node of the graph (taking its links, up or down), `nodeVisits`
+ * goes up by one. Tests read it to check that validation stays linear in the prompt's size.
+ */
+export const validationWork = { nodeVisits: 0 };
+
+/** The most nodes a prompt may have (a bound on the work and memory one request may cost; real workflows have far
+ * fewer). Larger prompts are refused at once with invalid_prompt. */
+export const MAX_PROMPT_NODES = 10_000;
+/** The most nodes listed in node_errors; the rest are counted in error.extra_info.node_errors_omitted. */
+export const MAX_REPORTED_NODE_ERRORS = 100;
+/** The most output ids listed in one node's dependent_outputs; the rest are counted in dependent_outputs_omitted. */
+export const MAX_DEPENDENT_OUTPUTS = 100;
+
 const PRIMITIVE_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN']);
 const INT_PATTERN = /^\s*[+-]?\d+\s*$/;
 
@@ -53,33 +67,46 @@ export function validatePrompt(prompt: unknown, registry: NodeRegistry, folders:
   }
 
   const v = new Validator(nodes, folders);
-  // Check every node some output needs, then look for cycles among them.
+  // Check every node some output needs, once each (as ComfyUI's validation memoizes each node's result), then look for
+  // cycles among them.
   const needed = v.upstreamOf(outputs);
   v.markCycles(needed);
 
-  const good: string[] = [];
+  // An output is good when no node upstream of it (itself included) has errors: one memoized walk for all outputs.
+  const broken = v.brokenNodes(needed);
+  const good = outputs.filter((o) => !broken.has(o));
+  const badOutputs = outputs.filter((o) => broken.has(o));
   // A Map, then an object built with own properties: node ids may be any string, '__proto__' included.
   const errorsById = new Map<string, NodeErrors[string]>();
-  for (const o of outputs) {
-    const bad = v.upstreamOf([o]).filter((id) => v.check(id).errors.length > 0);
-    if (bad.length === 0) {
-      good.push(o);
-      continue;
-    }
-    for (const id of bad) {
-      let entry = errorsById.get(id);
-      if (!entry) errorsById.set(id, (entry = { errors: v.check(id).errors, dependent_outputs: [], class_type: nodes.get(id)!.cls }));
-      entry.dependent_outputs.push(o);
+  let omitted = 0;
+  let badCount = 0;
+  let errorCount = 0;
+  if (badOutputs.length > 0) {
+    // Nodes with errors in the order the outputs reach them, the first MAX_REPORTED_NODE_ERRORS reported, each with
+    // the outputs it breaks (one downstream walk per reported node, not one upstream walk per output).
+    const seen = new Set<string>();
+    const bad = badOutputs.flatMap((o) => v.upstreamOf([o], seen).filter((id) => v.check(id).errors.length > 0));
+    badCount = bad.length;
+    for (const id of bad) errorCount += v.check(id).errors.length;
+    omitted = Math.max(0, bad.length - MAX_REPORTED_NODE_ERRORS);
+    const outputIndex = new Map(badOutputs.map((o, i) => [o, i]));
+    for (const id of bad.slice(0, MAX_REPORTED_NODE_ERRORS)) {
+      const dependents = v.downstreamOf(id, needed).filter((d) => outputIndex.has(d));
+      dependents.sort((a, b) => outputIndex.get(a)! - outputIndex.get(b)!);
+      const entry: NodeErrors[string] = { errors: v.check(id).errors, dependent_outputs: dependents.slice(0, MAX_DEPENDENT_OUTPUTS), class_type: nodes.get(id)!.cls };
+      if (dependents.length > MAX_DEPENDENT_OUTPUTS) entry.dependent_outputs_omitted = dependents.length - MAX_DEPENDENT_OUTPUTS;
+      errorsById.set(id, entry);
     }
   }
   const nodeErrors: NodeErrors = Object.fromEntries(errorsById);
   if (good.length === 0) {
-    const count = Object.values(nodeErrors).reduce((s, e) => s + e.errors.length, 0);
+    const more = omitted > 0 ? `; ${badCount} node(s) with errors, the first ${MAX_REPORTED_NODE_ERRORS} listed in node_errors, ${omitted} more not listed` : '';
     throw promptError(
       'prompt_outputs_failed_validation',
       'Prompt outputs failed validation',
-      `${count} error(s) in node(s) ${list(Object.keys(nodeErrors), 20)}; output node(s) ${list(outputs, 20)} cannot run`,
+      `${errorCount} error(s) in node(s) ${list(Object.keys(nodeErrors), 20)}; output node(s) ${list(outputs, 20)} cannot run${more}`,
       nodeErrors,
+      omitted > 0 ? { node_errors_omitted: omitted } : {},
     );
   }
 
@@ -118,6 +145,15 @@ interface NodeRecord {
 function readNodes(prompt: unknown, registry: NodeRegistry): Map<string, NodeRecord> {
   if (!isPlainObject(prompt))
     throw promptError('invalid_prompt', 'Cannot execute because the prompt is not an object mapping node ids to nodes', `got ${preview(prompt)}`);
+  const count = Object.keys(prompt).length;
+  if (count > MAX_PROMPT_NODES)
+    throw promptError(
+      'invalid_prompt',
+      `Cannot execute because the prompt has ${count} nodes; a prompt may have at most ${MAX_PROMPT_NODES}`,
+      `${count} nodes, over the limit of ${MAX_PROMPT_NODES} (a bound on the work one request may cost)`,
+      {},
+      { node_count: count, max_nodes: MAX_PROMPT_NODES },
+    );
   const nodes = new Map<string, NodeRecord>();
   for (const [id, raw] of Object.entries(prompt)) {
     if (!isPlainObject(raw))
@@ -183,19 +219,94 @@ class Validator {
     return c;
   }
 
-  /** The ids `roots` depend on (themselves included), each checked; iterative so long chains cannot overflow. */
-  upstreamOf(roots: string[]): string[] {
-    const seen = new Set<string>(roots);
-    const stack = [...roots];
+  /**
+   * The ids `roots` depend on (themselves included), each checked, in the order found; iterative so long chains
+   * cannot overflow. Ids already in `seen` (shared across calls) are neither walked again nor returned.
+   */
+  upstreamOf(roots: string[], seen = new Set<string>()): string[] {
+    const found: string[] = [];
+    const stack: string[] = [];
+    for (const r of roots)
+      if (!seen.has(r)) {
+        seen.add(r);
+        found.push(r);
+        stack.push(r);
+      }
     while (stack.length > 0) {
       const id = stack.pop()!;
+      validationWork.nodeVisits++;
       for (const u of this.check(id).upstream)
         if (!seen.has(u.source)) {
           seen.add(u.source);
+          found.push(u.source);
           stack.push(u.source);
         }
     }
-    return [...seen];
+    return found;
+  }
+
+  /**
+   * The nodes among `ids` (closed upstream, as upstreamOf returns) that have errors or read, directly or through
+   * others, from a node that has: one memoized depth-first walk, each node and link taken once. A node on a cycle has
+   * a dependency_cycle error itself (markCycles), so reaching a node still on the walk's stack means a broken one.
+   */
+  brokenNodes(ids: string[]): Set<string> {
+    const broken = new Set<string>();
+    const done = new Set<string>();
+    const onStack = new Set<string>();
+    for (const root of ids) {
+      if (done.has(root)) continue;
+      const work: { id: string; next: number }[] = [{ id: root, next: 0 }];
+      onStack.add(root);
+      validationWork.nodeVisits++;
+      while (work.length > 0) {
+        const frame = work[work.length - 1];
+        const ups = this.sources(frame.id);
+        if (frame.next < ups.length) {
+          const u = ups[frame.next++];
+          if (done.has(u)) {
+            if (broken.has(u)) broken.add(frame.id);
+          } else if (onStack.has(u)) broken.add(frame.id);
+          else {
+            onStack.add(u);
+            validationWork.nodeVisits++;
+            work.push({ id: u, next: 0 });
+          }
+          continue;
+        }
+        work.pop();
+        onStack.delete(frame.id);
+        done.add(frame.id);
+        if (this.check(frame.id).errors.length > 0) broken.add(frame.id);
+        if (work.length > 0 && broken.has(frame.id)) broken.add(work[work.length - 1].id);
+      }
+    }
+    return broken;
+  }
+
+  private readers?: Map<string, string[]>;
+  /** `id` and every node among `within` that reads from it, directly or through others (breadth first). */
+  downstreamOf(id: string, within: string[]): string[] {
+    if (!this.readers) {
+      this.readers = new Map();
+      for (const r of within)
+        for (const src of new Set(this.sources(r))) {
+          const list = this.readers.get(src);
+          if (list) list.push(r);
+          else this.readers.set(src, [r]);
+        }
+    }
+    const seen = new Set<string>([id]);
+    const queue = [id];
+    for (let qi = 0; qi < queue.length; qi++) {
+      validationWork.nodeVisits++;
+      for (const r of this.readers.get(queue[qi]) ?? [])
+        if (!seen.has(r)) {
+          seen.add(r);
+          queue.push(r);
+        }
+    }
+    return queue;
   }
 
   /** Adds a dependency_cycle error to every node on a cycle among `ids` and their upstream. */
