@@ -11,6 +11,7 @@ import { LORA_TARGET_SETS, type LoraTargetSet } from '../runtime/training/lora-i
 import { bakeLora } from './common/bake-lora.js';
 import { asModel, derive } from './common/model.js';
 import { asReward } from './common/reward.js';
+import { MAX_SAMPLING_STEPS } from './common/sampling.js';
 import type { PromptSet } from './prompt-set.js';
 
 /** The RL prompt pool: with-identifier and without-identifier prompts repeated in proportion to the ratio. */
@@ -46,7 +47,7 @@ export const DDPOUpdate = defineNode({
       tooltip: 'How an epoch draws its prompts: uniform draws (ddpo-pytorch), or in turn, so each prompt gets its share every epoch (per-prompt advantages from the first epoch when samples_per_epoch is a multiple of the prompts).',
     },
     sample_batch: { type: 'INT', default: 8, min: 1, max: 256 },
-    steps: { type: 'INT', default: 20, min: 2, max: 1000, tooltip: 'DDIM steps when sampling (the policy\'s length).' },
+    steps: { type: 'INT', default: 20, min: 2, max: MAX_SAMPLING_STEPS, tooltip: 'DDIM steps when sampling (the policy\'s length).' },
     guidance: { type: 'FLOAT', default: 5, min: 1, max: 30, step: 0.5 },
     train_batch: { type: 'INT', default: 4, min: 1, max: 256 },
     grad_accumulation: { type: 'INT', optional: true, default: 0, min: 0, max: 4096, tooltip: 'Minibatches per optimizer update (0: all of an epoch, one update per inner epoch).' },

@@ -12,7 +12,7 @@ import { SUBJECTS } from '../runtime/world/subjects.js';
 import { resolveInside } from './common/files.js';
 import { asSamplingModel } from './common/model.js';
 import { asReward, type RewardHandle } from './common/reward.js';
-import { generate, SAMPLERS } from './common/sampling.js';
+import { generate, MAX_SAMPLING_STEPS, SAMPLERS } from './common/sampling.js';
 import { saveImagePath } from './common/save-images.js';
 import type { PromptSet } from './prompt-set.js';
 
@@ -33,7 +33,7 @@ export const Evaluate = defineNode({
     images_per_prompt: { type: 'INT', default: 4, min: 1, max: 64 },
     seed: { type: 'INT', default: 1000, min: 0, max: 2 ** 53 - 1 },
     sampler: { type: 'COMBO', options: SAMPLERS, default: 'ddim' },
-    steps: { type: 'INT', default: 25, min: 1, max: 1000 },
+    steps: { type: 'INT', default: 25, min: 1, max: MAX_SAMPLING_STEPS },
     guidance: { type: 'FLOAT', default: 5, min: 1, max: 30, step: 0.5 },
     label: { type: 'STRING', default: 'model', tooltip: 'The model\'s name in the table and the files (e.g. "InstructBooth").' },
     references: { type: 'IMAGE', link: true, optional: true, tooltip: 'The subject\'s images, for subject fidelity.' },

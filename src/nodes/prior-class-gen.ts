@@ -8,7 +8,7 @@ import { decodeImage, encodePng } from '../runtime/engine/image-io.js';
 import type { SamplerName } from '../runtime/diffusion/sampler.js';
 import { defineNode } from '../runtime/graph/node-api.js';
 import { asSamplingModel, deriveId, resolutionOf } from './common/model.js';
-import { generate, SAMPLERS } from './common/sampling.js';
+import { generate, MAX_SAMPLING_STEPS, SAMPLERS } from './common/sampling.js';
 import type { PromptSet } from './prompt-set.js';
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'class';
@@ -26,7 +26,7 @@ export const PriorClassGen = defineNode({
     count: { type: 'INT', default: 200, min: 1, max: 10000 },
     seed: { type: 'INT', default: 0, min: 0, max: 2 ** 53 - 1 },
     sampler: { type: 'COMBO', options: SAMPLERS, default: 'ddim' },
-    steps: { type: 'INT', default: 25, min: 1, max: 1000 },
+    steps: { type: 'INT', default: 25, min: 1, max: MAX_SAMPLING_STEPS },
     guidance: { type: 'FLOAT', default: 5, min: 1, max: 30, step: 0.5 },
     prompts: { type: 'PROMPTS', link: true, optional: true, tooltip: 'A subject\'s prompt set (PromptTemplate): its class prompt is used.' },
   },

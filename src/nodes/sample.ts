@@ -3,7 +3,7 @@
 import { defineNode } from '../runtime/graph/node-api.js';
 import type { SamplerName } from '../runtime/diffusion/sampler.js';
 import { asSamplingModel } from './common/model.js';
-import { generate, promptLines, SAMPLERS } from './common/sampling.js';
+import { generate, MAX_SAMPLING_STEPS, promptLines, SAMPLERS } from './common/sampling.js';
 
 export const Sample = defineNode({
   type: 'Sample',
@@ -17,7 +17,7 @@ export const Sample = defineNode({
     prompt: { type: 'STRING', multiline: true, default: 'a sks star wearing a hat', tooltip: 'One prompt per line.' },
     negative_prompt: { type: 'STRING', default: '', tooltip: 'Replaces the empty prompt of classifier-free guidance.' },
     sampler: { type: 'COMBO', options: SAMPLERS, default: 'ddim' },
-    steps: { type: 'INT', default: 25, min: 1, max: 1000 },
+    steps: { type: 'INT', default: 25, min: 1, max: MAX_SAMPLING_STEPS },
     guidance: { type: 'FLOAT', default: 5, min: 1, max: 30, step: 0.5, tooltip: 'Classifier-free guidance scale (1 = none).' },
     seed: { type: 'INT', default: 0, min: 0, max: 2 ** 53 - 1, controlAfterGenerate: true },
     images_per_prompt: { type: 'INT', default: 4, min: 1, max: 256 },

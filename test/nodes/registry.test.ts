@@ -46,3 +46,33 @@ test('objectInfo in ComfyUI\'s shape', async () => {
     await f.cleanup();
   }
 });
+
+test('every sampling-steps value a node admits runs through the SD1.5 schedule (DDIM and Euler ancestral)', async () => {
+  const { NoiseSchedule, loadSchedulerConfig } = await import('../../src/runtime/diffusion/schedule.js');
+  const { ddimCoefficients, ddimTimesteps } = await import('../../src/runtime/diffusion/ddim.js');
+  const { eulerAncestralPlan } = await import('../../src/runtime/diffusion/euler-ancestral.js');
+  const { sampleLatents } = await import('../../src/runtime/diffusion/sampler.js');
+  const { f32 } = await import('../../src/runtime/engine/tensor.js');
+  const reg = createRegistry();
+  const sampling = ['Sample', 'Evaluate', 'PriorClassGen', 'DDPOUpdate'];
+  // Every node with a `steps` input but DreamBoothTrain (training steps) samples with it.
+  assert.deepEqual(reg.all().filter((d) => 'steps' in d.inputs && d.type !== 'DreamBoothTrain').map((d) => d.type).sort(), [...sampling].sort());
+  // SD1.5's schedule, and the embedded model's (leading spacing, steps_offset 1).
+  const schedules = [new NoiseSchedule(), new NoiseSchedule(loadSchedulerConfig('models/embedded'))];
+  // A denoiser that predicts no noise: the run itself is what is checked.
+  const zero = { predict: async (x: { shape: readonly number[]; data: unknown }) => f32([...x.shape], new Float32Array((x.data as Float32Array).length)) };
+  for (const type of sampling) {
+    const spec = reg.get(type)!.inputs.steps as { min: number; max: number };
+    for (const schedule of schedules)
+      for (const steps of [spec.min, spec.max]) {
+        const { timesteps, prevTimesteps } = ddimTimesteps(schedule, steps);
+        assert.equal(timesteps.length, steps);
+        for (let i = 0; i < steps; i++) ddimCoefficients(schedule, timesteps[i], prevTimesteps[i], 1);
+        eulerAncestralPlan(schedule, steps);
+        for (const scheduler of ['ddim', 'euler_a'] as const) {
+          const r = await sampleLatents(zero as never, schedule, { scheduler, steps, cond: f32([1, 1, 1], new Float32Array(1)), guidance: 1, latentShape: [1, 1, 1], seeds: [1], eta: scheduler === 'ddim' ? 1 : 0 });
+          assert.ok(Number.isFinite((r.latents.data as Float32Array)[0]), `${type} steps=${steps} ${scheduler}`);
+        }
+      }
+  }
+});

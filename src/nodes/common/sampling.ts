@@ -24,6 +24,14 @@ export interface GenerateOptions {
 
 export const SAMPLERS: readonly SamplerName[] = ['ddim', 'euler_a'];
 
+/**
+ * The most sampling steps a node admits: 999, not the 1000 training timesteps. SD1.5's scheduler spaces timesteps
+ * "leading" with steps_offset 1, so 1000 steps would start at timestep 1000, past the last one (999); diffusers'
+ * DDIMScheduler.set_timesteps makes the same 1000 ... 1 and its step() then indexes alphas_cumprod[1000], out of
+ * range. Every count from 1 to 999 gives timesteps in 1 ... 999.
+ */
+export const MAX_SAMPLING_STEPS = 999;
+
 export async function generate(h: AnyModelHandle, o: GenerateOptions, ctx: RunContext): Promise<{ images: ImageBatch; latents: HostTensor }> {
   if (o.prompts.length !== o.seeds.length) throw new Error(`${o.prompts.length} prompts but ${o.seeds.length} seeds`);
   const pipe = pipelineOf(h);
