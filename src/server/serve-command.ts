@@ -1,6 +1,6 @@
 // `instructbooth serve [--host H] [--port P] [--token T] [--insecure] [--allow-host NAME]... [--data DIR]` and `npm start`: the server on
 // 127.0.0.1:8188 by default, with the input/output/temp/models folders and user/instructbooth.db under the data
-// folder (default: the working directory). Ctrl-C stops it gracefully.
+// folder (default: the working directory). SIGINT and SIGTERM stop it gracefully (serve-process.ts wires them).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUILTIN_REGISTRY, createRegistry } from '../nodes/index.js';
