@@ -42,14 +42,15 @@ export function worthTrying(bl: BlendLabels, size: number, found: FoundObject, s
         dx < r && ady < r ? 0 : dx < 1.6 * r && dy < -0.8 * r && dy > -2.2 * r ? 1 : dx < 1.8 * r && dy > 0.8 * r && dy < 2 * r + 0.2 ? 2 : dx < 1.5 * r + 0.15 && ady < 1.3 * r ? 3 : -1;
       // Left and right of the object: outside its v1 'inside' square.
       const half = zone === 0 ? -1 : sx < 0 ? 4 : 5;
-      // The quarter below and right of the center, inside the square too (where a small star's shadow shows).
+      // The quarter below and right of the center, inside the square too (where a small star's shadow shows), from
+      // mostly dark pixels only (a white object's edge on gray passes for a little dark).
       const lowerRight = sx > 0.2 * r && dy > 0.2 * r;
       for (let k = 0; k < maps.length; k++) {
         const v = maps[k][p];
         if (v < 0.1) continue;
         if (zone >= 0) mass[k * Z + zone] += v;
         if (half >= 0) mass[k * Z + half] += v;
-        if (lowerRight) mass[k * Z + 6] += v;
+        if (lowerRight && v >= 0.5) mass[k * Z + 6] += v;
       }
     }
   const enough = 1.5 * (size / 32) ** 2;
