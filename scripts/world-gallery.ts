@@ -55,6 +55,15 @@ const base = (pinned: Partial<Scene>) => sampleScene(rng, { activity: 'none', co
 const row = (title: string, scenes: Scene[], captions = scenes.map((s) => caption(s))): Row => ({ title, scenes, captions });
 
 /** One row per activity: the classes in turn, both sizes, every color, plain and other contexts. */
+/** The scene in the middle, or where it fits (a large object speeding needs room on its left for the lines). */
+function centeredIfItFits(pinned: Partial<Scene>): Scene {
+  try {
+    return sampleScene(rng, { ...pinned, position: 'center' });
+  } catch {
+    return sampleScene(rng, pinned);
+  }
+}
+
 function activityRows(): Row[] {
   const contexts = CONTEXTS.filter((c) => c !== 'plain');
   return Object.values(ACTIVITY_FAMILIES).flatMap((members) =>
@@ -62,7 +71,7 @@ function activityRows(): Row[] {
       row(
         activity,
         OBJECT_CLASSES.map((objectClass, i) =>
-          sampleScene(rng, {
+          centeredIfItFits({
             activity,
             objectClass,
             body: objectClass === 'plushie' ? (['circle', 'square'] as const)[a % 2] : 'circle',
@@ -70,7 +79,6 @@ function activityRows(): Row[] {
             color: COLORS[(i + a) % COLORS.length],
             context: i < 4 ? 'plain' : contexts[(i + 2 * a) % contexts.length],
             companion: 'none',
-            position: 'center',
           }),
         ),
       ),
