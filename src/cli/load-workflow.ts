@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import type { Folders } from '../runtime/graph/node-api.js';
 import { type Prompt, isLink } from '../runtime/graph/prompt.js';
+import { getOwn, setOwn } from '../runtime/graph/own-keys.js';
 import type { NodeRegistry } from '../runtime/graph/registry.js';
 import { uiToPrompt } from '../runtime/graph/ui-to-api.js';
 import { parseWorkflowJson } from '../runtime/graph/workflow-ui.js';
@@ -42,16 +43,17 @@ export function applySet(prompt: Prompt, assignment: string): void {
   const target = key.slice(0, dot);
   const input = key.slice(dot + 1);
   const raw = assignment.slice(eq + 1);
-  const ids = prompt[target] ? [target] : Object.keys(prompt).filter((id) => prompt[id]._meta?.title === target);
+  const ids = getOwn(prompt, target) ? [target] : Object.keys(prompt).filter((id) => prompt[id]._meta?.title === target);
   if (ids.length === 0) throw new UsageError(`--set '${assignment}': no node has id or title '${target}'`);
   if (ids.length > 1) throw new UsageError(`--set '${assignment}': ${ids.length} nodes are titled '${target}' (ids ${ids.join(', ')}); use an id`);
   const node = prompt[ids[0]];
-  if (isLink(node.inputs[input])) throw new UsageError(`--set '${assignment}': input '${input}' of node ${ids[0]} is connected to another node`);
+  node.inputs ??= {};
+  if (isLink(getOwn(node.inputs, input))) throw new UsageError(`--set '${assignment}': input '${input}' of node ${ids[0]} is connected to another node`);
   let value: unknown = raw;
   try {
     value = JSON.parse(raw);
   } catch {
     // a plain string
   }
-  node.inputs[input] = Array.isArray(value) ? { __value__: value } : value;
+  setOwn(node.inputs, input, Array.isArray(value) ? { __value__: value } : value);
 }

@@ -22,8 +22,8 @@ export interface HistoryEntry {
 export type Outcome = 'success' | 'error' | 'interrupted';
 
 export function historyEntry(item: QueueItem, outputs: Record<string, UiOutput>, outcome: Outcome, messages: StatusMessage[]): HistoryEntry {
-  const meta: HistoryEntry['meta'] = {};
-  for (const id of Object.keys(outputs)) meta[id] = { node_id: id, display_node: id, parent_node: null, real_node_id: id };
+  // Object.fromEntries defines own properties: node ids may be any string, '__proto__' included.
+  const meta: HistoryEntry['meta'] = Object.fromEntries(Object.keys(outputs).map((id) => [id, { node_id: id, display_node: id, parent_node: null, real_node_id: id }]));
   return {
     prompt: item,
     outputs,

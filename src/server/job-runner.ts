@@ -21,7 +21,8 @@ interface ActiveRun {
   job: Job;
   abort: AbortController;
   messages: RunMessages;
-  metrics: MetricSeries;
+  /** Per node id (a Map: ids may be any string). */
+  metrics: Map<string, MetricSeries[string]>;
   done: Promise<void>;
 }
 
@@ -56,7 +57,7 @@ export class JobRunner {
 
   /** Training metrics of the running job so far. */
   liveMetrics(id: string): MetricSeries | undefined {
-    return this.active?.job.id === id ? this.active.metrics : undefined;
+    return this.active?.job.id === id ? Object.fromEntries(this.active.metrics) : undefined;
   }
 
   /** Cancels the running job (only if it is `promptId`, when given). Whether a job was cancelled. */
@@ -109,7 +110,7 @@ export class JobRunner {
       if (!job) return;
       let finished!: () => void;
       const done = new Promise<void>((r) => (finished = r));
-      this.active = { job, abort: new AbortController(), messages: new RunMessages(job.id), metrics: {}, done };
+      this.active = { job, abort: new AbortController(), messages: new RunMessages(job.id), metrics: new Map(), done };
       try {
         await this.execute(this.active);
       } catch (e) {
@@ -129,7 +130,8 @@ export class JobRunner {
     const sid = clientIdOf(job);
     const started = Date.now();
     const status: StatusMessage[] = [];
-    const outputs: Record<string, UiOutput> = {};
+    // Maps, turned into objects with Object.fromEntries: node ids may be any string, '__proto__' included.
+    const outputs = new Map<string, UiOutput>();
     const executed: string[] = [];
     let currentNode: string | null = null;
     let outbox = Promise.resolve();
@@ -137,7 +139,7 @@ export class JobRunner {
     this.log(`prompt ${job.id}: started`);
 
     const save = () => {
-      if (!this.abandoned) this.store.saveProgress(job.id, currentNode, executed, outputs, status);
+      if (!this.abandoned) this.store.saveProgress(job.id, currentNode, executed, Object.fromEntries(outputs), status);
     };
     const deliver = (w: WireMessage) => {
       if (w.kind === 'json') {
@@ -174,7 +176,7 @@ export class JobRunner {
         case 'executing':
         case 'executed':
         case 'execution_cached':
-          if (e.type === 'executed') outputs[e.node] = e.output;
+          if (e.type === 'executed') outputs.set(e.node, e.output);
           save();
           break;
         case 'metrics':
@@ -203,14 +205,14 @@ export class JobRunner {
         type: 'execution_error', promptId: job.id, timestamp: Date.now(), node: currentNode ?? '', nodeType: currentNode ? (job.runPrompt[currentNode]?.class_type ?? '') : '',
         message: e.message, exceptionType: e.name, traceback: (e.stack ?? '').split('\n').slice(1).map((l) => `${l}\n`), executed: [...executed], currentInputs: {},
       });
-      summary = { status: 'error', outputs, executed: [...executed], cached: [] };
+      summary = { status: 'error', outputs: Object.fromEntries(outputs), executed: [...executed], cached: [] };
     }
     await outbox.catch((e) => this.log(`prompt ${job.id}: sending messages failed: ${e}`));
     if (this.abandoned) return;
 
     const outcome: Outcome = summary.status;
     // `outputs` holds what `executed` carried (made JSON-safe), the executor's summary.outputs as clients saw them.
-    this.store.finish(job.id, historyEntry(queueItem(job), outputs, outcome, status), a.metrics);
+    this.store.finish(job.id, historyEntry(queueItem(job), Object.fromEntries(outputs), outcome, status), Object.fromEntries(a.metrics));
     this.queue.finishRunning();
     this.hub.sendJson('executing', { node: null, prompt_id: job.id }, sid);
     this.log(`prompt ${job.id}: ${outcome} in ${((Date.now() - started) / 1000).toFixed(2)} s`);
@@ -226,8 +228,9 @@ function jsonSafe<T>(v: T): T {
   }
 }
 
-function addMetric(series: MetricSeries, node: string, step: number, values: Record<string, number>): void {
-  const points = (series[node] ??= []);
+function addMetric(series: Map<string, MetricSeries[string]>, node: string, step: number, values: Record<string, number>): void {
+  let points = series.get(node);
+  if (!points) series.set(node, (points = []));
   points.push({ step, values: { ...values } });
-  if (points.length > MAX_METRIC_POINTS) series[node] = points.filter((_, i) => i % 2 === 0 || i === points.length - 1);
+  if (points.length > MAX_METRIC_POINTS) series.set(node, points.filter((_, i) => i % 2 === 0 || i === points.length - 1));
 }

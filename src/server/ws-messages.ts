@@ -30,7 +30,8 @@ interface NodeProgress {
 export class RunMessages {
   private cached: string[] = [];
   private current: string | undefined;
-  private readonly nodes: Record<string, NodeProgress> = {};
+  /** Per node id (a Map: ids may be any string, '__proto__' included). */
+  private readonly nodes = new Map<string, NodeProgress>();
 
   constructor(readonly promptId: string) {}
 
@@ -41,7 +42,7 @@ export class RunMessages {
 
   /** The per-node progress of the run so far (ComfyUI's progress_state payload). */
   progressState(): Record<string, unknown> {
-    return { prompt_id: this.promptId, nodes: structuredClone(this.nodes) };
+    return { prompt_id: this.promptId, nodes: Object.fromEntries([...this.nodes].map(([id, n]) => [id, { ...n }])) };
   }
 
   toWire(e: ExecutionEvent): WireMessage[] {
@@ -88,7 +89,7 @@ export class RunMessages {
         return [this.stateMessage(), json('execution_success', { prompt_id, timestamp: e.timestamp })];
       case 'execution_error': {
         this.current = undefined;
-        this.setNode(e.node, 'error', this.nodes[e.node]?.value ?? 0, this.nodes[e.node]?.max ?? 1);
+        this.setNode(e.node, 'error', this.nodes.get(e.node)?.value ?? 0, this.nodes.get(e.node)?.max ?? 1);
         const current_outputs = [...this.cached, ...e.executed];
         return [
           this.stateMessage(),
@@ -109,8 +110,9 @@ export class RunMessages {
       case 'execution_interrupted': {
         this.current = undefined;
         const out: WireMessage[] = [];
-        if (e.node !== null && this.nodes[e.node]) {
-          this.setNode(e.node, 'error', this.nodes[e.node].value, this.nodes[e.node].max);
+        const n = e.node === null ? undefined : this.nodes.get(e.node);
+        if (e.node !== null && n) {
+          this.setNode(e.node, 'error', n.value, n.max);
           out.push(this.stateMessage());
         }
         out.push(json('execution_interrupted', { prompt_id, node_id: e.node, node_type: e.nodeType, executed: e.executed, timestamp: e.timestamp }));
@@ -121,13 +123,13 @@ export class RunMessages {
 
   private finishCurrent(): void {
     if (this.current === undefined) return;
-    const n = this.nodes[this.current];
+    const n = this.nodes.get(this.current);
     if (n && n.state === 'running') this.setNode(this.current, 'finished', n.max, n.max);
     this.current = undefined;
   }
 
   private setNode(node: string, state: NodeState, value: number, max: number): void {
-    this.nodes[node] = { value, max, state, node_id: node, prompt_id: this.promptId, display_node_id: node, parent_node_id: null, real_node_id: node };
+    this.nodes.set(node, { value, max, state, node_id: node, prompt_id: this.promptId, display_node_id: node, parent_node_id: null, real_node_id: node });
   }
 
   private stateMessage(): Extract<WireMessage, { kind: 'json' }> {

@@ -130,3 +130,18 @@ test('the installed bin runs a workflow in a subprocess', () => {
   }
   assert.equal(code, EXIT.invalid, 'a prompt without output nodes is invalid');
 });
+
+test('--set and PNG text: names that are Object.prototype members are keys like any other', async () => {
+  const { applySet, UsageError } = await import('../../src/cli/load-workflow.js');
+  const { pngInfoText } = await import('../../src/nodes/common/save-images.js');
+  const prompt = JSON.parse('{"__proto__": {"class_type": "X", "inputs": {}}, "1": {"class_type": "Y", "inputs": {}}}');
+  applySet(prompt, '__proto__.steps=5');
+  assert.equal(Object.getOwnPropertyDescriptor(prompt, '__proto__')?.value.inputs.steps, 5);
+  applySet(prompt, '1.__proto__=7');
+  assert.deepEqual(Object.keys(prompt['1'].inputs), ['__proto__']);
+  assert.equal(Object.getOwnPropertyDescriptor(prompt['1'].inputs, '__proto__')?.value, 7);
+  // 'constructor' is no node of this prompt, though every object inherits one.
+  assert.throws(() => applySet(prompt, 'constructor.x=1'), (e: unknown) => e instanceof UsageError && /no node has id or title 'constructor'/.test((e as Error).message));
+  const text = pngInfoText({ prompt: {}, extraPngInfo: JSON.parse('{"__proto__": {"a": 1}, "workflow": {}}') });
+  assert.deepEqual(Object.keys(text), ['prompt', '__proto__', 'workflow']);
+});

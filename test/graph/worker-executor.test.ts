@@ -45,6 +45,23 @@ describe('WorkerExecutor', () => {
     assert.ok(there.events.some((e) => e.type === 'progress'), 'progress crosses the thread');
   });
 
+  test('node ids that are Object.prototype names keep their outputs, in this thread and across it', async () => {
+    // JSON text: an object literal's "__proto__" key would set the prototype instead.
+    const prompt: Prompt = JSON.parse(
+      '{"constructor": {"class_type": "Train", "inputs": {"steps": 2}}, "toString": {"class_type": "Sample", "inputs": {"model": ["constructor", 0], "seed": 7}},' +
+        ' "__proto__": {"class_type": "Save", "inputs": {"value": ["toString", 0]}}}',
+    );
+    const here = await run(new Executor(workerTestRegistry(), folders), prompt);
+    const there = await run(worker, prompt);
+    for (const { summary } of [here, there]) {
+      assert.equal(summary.status, 'success');
+      assert.deepEqual(Object.keys(summary.outputs), ['__proto__']);
+      assert.deepEqual(Object.getOwnPropertyDescriptor(summary.outputs, '__proto__')?.value, { text: ['out:__proto__'] });
+      assert.deepEqual(summary.executed, ['constructor', 'toString', '__proto__']);
+    }
+    assert.deepEqual(comparable(there.events), comparable(here.events));
+  });
+
   test('keeps its cache across runs until told to clear it', async () => {
     const again = await run(worker, trainSample);
     assert.deepEqual(again.summary.executed, [], 'everything came from the cache');

@@ -210,3 +210,44 @@ async function until<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+test('node ids that are Object.prototype names ("__proto__", "constructor", ...) keep their outputs, metrics and progress', async () => {
+  // Written as JSON text: an object literal's "__proto__" key would set the prototype instead.
+  const prompt =
+    '{"constructor": {"class_type": "Train", "inputs": {"steps": 3}},' +
+    ' "__proto__": {"class_type": "SaveImage", "inputs": {"images": ["constructor", 0], "filename_prefix": "proto"}},' +
+    ' "toString": {"class_type": "Const", "inputs": {"value": 5}},' +
+    ' "hasOwnProperty": {"class_type": "Show", "inputs": {"value": ["toString", 0]}}}';
+  const ws = await WsClient.connect(`${t.wsUrl}?clientId=protos`);
+  try {
+    const res = await postJson(`${t.url}/prompt`, `{"prompt": ${prompt}, "client_id": "protos"}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const id = res.body.prompt_id;
+    const entry = await historyOf(t.url, id);
+    assert.equal(entry.status.status_str, 'success', JSON.stringify(entry.status));
+    assert.deepEqual(Object.keys(entry.outputs).sort(), ['__proto__', 'hasOwnProperty']);
+    assert.equal(entry.outputs.__proto__.images.length, 1);
+    assert.match(entry.outputs.__proto__.images[0].filename, /^proto_/);
+    assert.deepEqual(entry.outputs.hasOwnProperty.text, ['5']);
+    assert.deepEqual(Object.keys(entry.meta).sort(), ['__proto__', 'hasOwnProperty']);
+    assert.equal(entry.meta.__proto__.node_id, '__proto__');
+
+    await ws.waitFor((m) => m.type === 'executing' && m.data.node === null && m.data.prompt_id === id);
+    const executed = ws.of(id).filter((m) => m.type === 'executed').map((m) => m.data.node);
+    assert.deepEqual(executed.sort(), ['__proto__', 'hasOwnProperty']);
+    const states = ws.of(id).filter((m) => m.type === 'progress_state');
+    const last = states.at(-1)!.data.nodes;
+    assert.deepEqual(Object.keys(last).sort(), ['__proto__', 'constructor', 'hasOwnProperty', 'toString']);
+    assert.equal(last.__proto__.state, 'finished');
+    assert.equal(last.constructor.node_id, 'constructor');
+
+    const job = (await getJson(`${t.url}/api/jobs/${id}`)).body;
+    assert.equal(job.outputs_count, 1, 'the saved image');
+    assert.equal(job.preview_output.nodeId, '__proto__');
+    assert.deepEqual(Object.keys(job.training_metrics), ['constructor']);
+    assert.equal(job.training_metrics.constructor.length, 3);
+    assert.deepEqual(Object.keys(job.outputs).sort(), ['__proto__', 'hasOwnProperty']);
+  } finally {
+    ws.close();
+  }
+});

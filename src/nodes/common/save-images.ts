@@ -6,6 +6,7 @@ import type { ImageBatch } from '../../runtime/engine/image.js';
 import { asciiJson, encodePng } from '../../runtime/engine/image-io.js';
 import type { FileRef, PngInfo, RunContext } from '../../runtime/graph/node-api.js';
 import { isInside } from './files.js';
+import { setOwn } from '../../runtime/graph/own-keys.js';
 
 /** The run's PNG info (absent: embed nothing, like ComfyUI's --disable-metadata). */
 export function pngInfoOf(ctx: RunContext): PngInfo | undefined {
@@ -17,7 +18,8 @@ export function pngInfoText(info: PngInfo | undefined): Record<string, string> {
   const text: Record<string, string> = {};
   if (!info) return text;
   if (info.prompt !== undefined) text.prompt = asciiJson(info.prompt);
-  for (const [k, v] of Object.entries(info.extraPngInfo ?? {})) text[k] = asciiJson(v);
+  // setOwn: the keys come from the client's extra_pnginfo and may be '__proto__'.
+  for (const [k, v] of Object.entries(info.extraPngInfo ?? {})) setOwn(text, k, asciiJson(v));
   return text;
 }
 

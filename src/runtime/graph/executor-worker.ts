@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Executor } from './executor.js';
 import type { NodeRegistry } from './registry.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
+import { setOwn } from './own-keys.js';
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -47,7 +48,8 @@ function cloneable(v: unknown, seen = new Map<object, unknown>()): unknown {
   }
   const out: Record<string, unknown> = {};
   seen.set(v, out);
-  for (const [k, x] of Object.entries(v)) if (typeof x !== 'function' && typeof x !== 'symbol') out[k] = cloneable(x, seen);
+  // setOwn: keys (node ids in ui outputs, say) may be '__proto__'.
+  for (const [k, x] of Object.entries(v)) if (typeof x !== 'function' && typeof x !== 'symbol') setOwn(out, k, cloneable(x, seen));
   return out;
 }
 

@@ -8,6 +8,7 @@ import { type Folders, InterruptedError, type PngInfo, type NodeDefinition, type
 import { type Prompt, isLink, unwrapLiteral } from './prompt.js';
 import type { NodeRegistry } from './registry.js';
 import { LruCache } from './lru-cache.js';
+import { getOwn } from './own-keys.js';
 import { canonical, formatInputs } from './value-text.js';
 
 export interface ExecutorOptions {
@@ -138,7 +139,8 @@ export class Executor implements GraphRunner {
     const signal = o.signal ?? new AbortController().signal;
     const seed = o.seed ?? 0;
     const executed: string[] = [];
-    const uiOutputs: Record<string, UiOutput> = {};
+    // Keyed by node id, which may be any string ('__proto__' included): a Map, an object only in the summary.
+    const uiOutputs = new Map<string, UiOutput>();
     let cached: string[] = [];
 
     const emit = (e: ExecutionEvent): void => {
@@ -150,7 +152,7 @@ export class Executor implements GraphRunner {
         console.error(`executor: event listener threw on ${e.type}:`, err);
       }
     };
-    const summary = (status: RunSummary['status']): RunSummary => ({ status, outputs: uiOutputs, executed: [...executed], cached });
+    const summary = (status: RunSummary['status']): RunSummary => ({ status, outputs: Object.fromEntries(uiOutputs), executed: [...executed], cached });
     const interrupted = (node: string | null, nodeType: string | null): RunSummary => {
       emit({ type: 'executing', promptId, node: null });
       emit({ type: 'execution_interrupted', promptId, timestamp: Date.now(), node, nodeType, executed: [...executed] });
@@ -184,7 +186,7 @@ export class Executor implements GraphRunner {
       if (hit) {
         // Served from the cache: no `executing`, but its UI output goes out again so clients show it.
         if (hit.ui) {
-          uiOutputs[node.id] = hit.ui;
+          uiOutputs.set(node.id, hit.ui);
           emit({ type: 'executed', promptId, node: node.id, output: hit.ui });
         }
         continue;
@@ -192,8 +194,9 @@ export class Executor implements GraphRunner {
       if (signal.aborted) return interrupted(node.id, node.classType);
       emit({ type: 'executing', promptId, node: node.id });
 
-      const inputs: Record<string, unknown> = {};
-      for (const [name, src] of node.inputs) inputs[name] = 'link' in src ? values.get(src.link[0])!.outputs[src.link[1]] : src.value;
+      const inputs: Record<string, unknown> = Object.fromEntries(
+        [...node.inputs].map(([name, src]) => [name, 'link' in src ? values.get(src.link[0])!.outputs[src.link[1]] : src.value]),
+      );
       let entry: CacheEntry;
       try {
         const result = await node.def.run(inputs, this.contextFor(node.id, promptId, seed, signal, emit, o.pngInfo, o.pollCancel));
@@ -207,7 +210,7 @@ export class Executor implements GraphRunner {
       if (node.cacheable) this.cache.set(node.key, entry);
       executed.push(node.id);
       if (entry.ui) {
-        uiOutputs[node.id] = entry.ui;
+        uiOutputs.set(node.id, entry.ui);
         emit({ type: 'executed', promptId, node: node.id, output: entry.ui });
       }
     }
@@ -220,7 +223,7 @@ export class Executor implements GraphRunner {
   /** The nodes to execute, deduplicated, in id order. */
   private rootsOf(prompt: Prompt, outputs: string[] | undefined): string[] {
     const ids = outputs ? [...new Set(outputs.map(String))] : Object.keys(prompt).filter((id) => this.registry.get(prompt[id].class_type)?.outputNode);
-    for (const id of ids) if (!prompt[id]) throw new PlanError(id, '', `output node ${id} is not in the prompt`, 'MissingNodeError');
+    for (const id of ids) if (!getOwn(prompt, id)) throw new PlanError(id, '', `output node ${id} is not in the prompt`, 'MissingNodeError');
     return ids.sort(compareIds);
   }
 
@@ -236,21 +239,21 @@ export class Executor implements GraphRunner {
     const visit = (id: string): PlannedNode => {
       const done = planned.get(id);
       if (done) return done;
-      const pn = prompt[id];
+      const pn = getOwn(prompt, id)!;
       const def = this.registry.get(pn.class_type);
       if (!def) throw new PlanError(id, pn.class_type, `node ${id}: unknown node type ${pn.class_type}`, 'UnknownNodeTypeError');
       if (onStack.has(id)) throw new PlanError(id, pn.class_type, `node ${id} (${pn.class_type}) depends on itself (dependency cycle)`, 'DependencyCycleError');
       onStack.add(id);
 
       const inputs = new Map<string, InputSource>();
-      const constants: Record<string, unknown> = {};
+      const constants = new Map<string, unknown>();
       const keyParts: unknown[] = [];
       let cacheable = true;
       for (const [name, spec] of Object.entries(def.inputs)) {
-        const raw = pn.inputs?.[name];
+        const raw = getOwn(pn.inputs, name);
         if (isLink(raw)) {
           const [srcId, slot] = [String(raw[0]), raw[1]];
-          const srcNode = prompt[srcId];
+          const srcNode = getOwn(prompt, srcId);
           if (!srcNode) throw new PlanError(id, pn.class_type, `node ${id} input '${name}' is linked to node ${srcId}, which is not in the prompt`, 'MissingNodeError');
           const src = visit(srcId);
           if (slot < 0 || slot >= src.def.outputs.length)
@@ -261,15 +264,15 @@ export class Executor implements GraphRunner {
         } else if (raw !== undefined) {
           const value = unwrapLiteral(raw);
           inputs.set(name, { value });
-          constants[name] = value;
+          constants.set(name, value);
           keyParts.push([name, 'value', value]);
         } else if (isWidget(spec) && 'default' in spec && spec.default !== undefined) {
           inputs.set(name, { value: spec.default });
-          constants[name] = spec.default;
+          constants.set(name, spec.default);
           keyParts.push([name, 'value', spec.default]);
         }
       }
-      const fingerprint = changeFingerprint(def, constants, this.folders);
+      const fingerprint = changeFingerprint(def, Object.fromEntries(constants), this.folders);
       if (fingerprint === undefined) cacheable = false;
       const key = createHash('sha256')
         .update(canonical([pn.class_type, id, String(seed), fingerprint ?? `uncached:${++uncachedCounter}`, keyParts]))

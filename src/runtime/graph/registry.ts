@@ -1,5 +1,6 @@
 // The set of node types a run may use, and their schemas in ComfyUI's /object_info shape.
 import { type Folders, type InputSpec, type NodeDefinition, isWidget } from './node-api.js';
+import { setOwn } from './own-keys.js';
 
 export interface ObjectInfoEntry {
   input: { required: Record<string, unknown[]>; optional: Record<string, unknown[]> };
@@ -90,7 +91,7 @@ export function comboOptions(spec: Extract<InputSpec, { type: 'COMBO' }>, folder
 export function objectInfoOf(d: NodeDefinition, folders: Folders): ObjectInfoEntry {
   const required: Record<string, unknown[]> = {};
   const optional: Record<string, unknown[]> = {};
-  for (const [name, spec] of Object.entries(d.inputs)) (spec.optional ? optional : required)[name] = inputInfo(spec, folders);
+  for (const [name, spec] of Object.entries(d.inputs)) setOwn(spec.optional ? optional : required, name, inputInfo(spec, folders));
   return {
     input: { required, optional },
     input_order: { required: Object.keys(required), optional: Object.keys(optional) },

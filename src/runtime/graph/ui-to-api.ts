@@ -4,6 +4,7 @@ import { type Folders, type InputSpec, type NodeDefinition, isWidget } from './n
 import { type Link, type Prompt, type PromptNode, isLink, unwrapLiteral } from './prompt.js';
 import { type NodeRegistry, comboOptions } from './registry.js';
 import { type DataType, type UiLink, type UiNode, type UiNodeInput, type UiNodeOutput, type UiWorkflow, isPlainObject } from './workflow-ui.js';
+import { setOwn } from './own-keys.js';
 
 /** Frontend-only node types: never sent to the server. */
 export const VIRTUAL_NODE_TYPES: ReadonlySet<string> = new Set(['Reroute', 'PrimitiveNode', 'Note', 'MarkdownNote']);
@@ -286,7 +287,7 @@ export function promptToUi(prompt: Prompt, registry: NodeRegistry): UiWorkflow {
       const wv: Record<string, unknown> = {};
       for (const [name, v] of Object.entries(given)) {
         if (isLink(v) && idMap.has(String(v[0]))) addLink(name, '*', v, false);
-        else if (!isLink(v)) wv[name] = unwrapLiteral(v);
+        else if (!isLink(v)) setOwn(wv, name, unwrapLiteral(v));
       }
       widgetsValues = wv;
     }

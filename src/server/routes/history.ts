@@ -15,8 +15,7 @@ export function historyRoutes(ctx: ServerContext): Router {
     // ComfyUI: no offset with max_items means the newest max_items entries.
     if (offset < 0 && maxItems !== undefined) offset = total - maxItems;
     offset = Math.max(0, offset);
-    const out: Record<string, HistoryEntry> = {};
-    for (const [id, entry] of ctx.store.historyPage(offset, maxItems ?? -1)) out[id] = entry;
+    const out: Record<string, HistoryEntry> = Object.fromEntries(ctx.store.historyPage(offset, maxItems ?? -1));
     res.json(out);
   });
 
