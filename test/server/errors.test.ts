@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type TestServer, getJson, postJson, startServer } from './helpers.js';
+import { osName } from '../../src/server/routes/system.js';
 
 let t: TestServer;
 before(async () => {
@@ -109,6 +110,9 @@ test('object_info, system_stats, features, models, embeddings, extensions', asyn
 
   const stats = (await getJson(`${t.url}/system_stats`)).body;
   for (const k of ['os', 'ram_total', 'ram_free', 'comfyui_version', 'python_version']) assert.ok(k in stats.system, k);
+  assert.equal(stats.system.os, process.platform === 'win32' ? 'nt' : 'posix', "Python's os.name, as ComfyUI reports it");
+  assert.equal(osName('win32'), 'nt');
+  for (const p of ['linux', 'darwin', 'freebsd'] as const) assert.equal(osName(p), 'posix');
   assert.deepEqual(Object.keys(stats.devices[0]).slice(0, 5), ['name', 'type', 'index', 'vram_total', 'vram_free']);
   assert.deepEqual((await getJson(`${t.url}/features`)).body, { supports_preview_metadata: true, max_upload_size: 50 * 1024 * 1024 });
 

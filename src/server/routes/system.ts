@@ -64,13 +64,18 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+/** Python's os.name, which ComfyUI reports as system_stats.os: "nt" on Windows, "posix" elsewhere. */
+export function osName(platform: NodeJS.Platform = process.platform): 'nt' | 'posix' {
+  return platform === 'win32' ? 'nt' : 'posix';
+}
+
 export function systemRoutes(ctx: ServerContext): Router {
   const r = Router();
 
   r.get('/system_stats', (_req, res) => {
     res.json({
       system: {
-        os: process.platform,
+        os: osName(),
         ram_total: os.totalmem(),
         ram_free: os.freemem(),
         comfyui_version: VERSION,
