@@ -15,6 +15,15 @@ function fmt(v: number): string {
   return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(4) : v.toExponential(3);
 }
 
+/**
+ * "value/max" in whole numbers: a node may report fractions (PriorClassGen counts images by denoising step, 6.4 of
+ * 64), which read as counts only when whole: done items round down, the total to the nearest.
+ */
+export function countText(value: number, max: number): string {
+  const total = Math.round(max);
+  return `${value >= max ? total : Math.floor(value)}/${total}`;
+}
+
 /** JSON lines: every event as one object (previews as their size only). */
 export function jsonView(write: (s: string) => void): View {
   return (e) => {
@@ -33,7 +42,7 @@ export function plainView(prompt: Prompt, write: (s: string) => void): View {
       case 'executing': if (e.node) { lastDecile = -1; write(`running ${name(e.node)}\n`); } break;
       case 'progress': {
         const d = Math.floor((10 * e.value) / Math.max(1, e.max));
-        if (d !== lastDecile) { lastDecile = d; write(`  ${name(e.node)} ${e.value}/${e.max}${e.text ? `  ${e.text}` : ''}\n`); }
+        if (d !== lastDecile) { lastDecile = d; write(`  ${name(e.node)} ${countText(e.value, e.max)}${e.text ? `  ${e.text}` : ''}\n`); }
         break;
       }
       case 'metrics': write(`  ${name(e.node)} step ${e.step}  ${metricText(e.values)}\n`); break;
@@ -54,7 +63,7 @@ export function ttyView(prompt: Prompt, write: (s: string) => void, width = 30):
     if (!current) return;
     const frac = Math.min(1, bar.value / Math.max(1, bar.max));
     const filled = Math.round(frac * width);
-    const line = `${titleOf(prompt, current)} (${current}) [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${bar.value}/${bar.max}  ${metrics || bar.text}`;
+    const line = `${titleOf(prompt, current)} (${current}) [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${countText(bar.value, bar.max)}  ${metrics || bar.text}`;
     write(`\r\x1b[2K${line}`);
   };
   const finish = () => {
