@@ -42,7 +42,7 @@ export const LoadCheckpoint = defineNode({
   validate: (inputs, folders) => {
     const r = resolveCheckpoint(String(inputs.ckpt_name ?? ''), folders);
     if ('error' in r) return r.error;
-    if (inputs.device === 'cuda' && !cudaAvailable()) return 'device cuda: onnxruntime-node has no CUDA provider here (install it without onnxruntime-node-install=skip, on a machine with CUDA 12)';
+    if (inputs.device === 'cuda' && !cudaAvailable()) return 'device cuda: onnxruntime-node has no CUDA provider here (on a machine with CUDA 12, fetch its CUDA libraries: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js; README, CUDA)';
     if (inputs.device === 'webgpu' && machineAdapters().length === 0) return 'device webgpu: no WebGPU adapter here (on Linux: libvulkan1 and a Vulkan driver for the GPU)';
     return undefined;
   },
