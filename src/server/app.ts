@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Executor, type GraphRunner } from '../runtime/graph/executor.js';
 import { PACKAGE_ROOT, ensureFolders } from '../runtime/graph/folders.js';
-import { WorkerExecutor } from '../runtime/graph/worker-executor.js';
+import { ProcessExecutor } from '../runtime/graph/process-executor.js';
 import { type ServerContext, queueInfo, serverFeatures } from './context.js';
 import { errorHandler, notFound } from './http-errors.js';
 import { clientIdOf } from './job.js';
@@ -55,7 +55,7 @@ export function createServer(opts: ServerOptions): InstructboothServer {
   const store = new JobStore(opts.dbPath);
   const queue = new PromptQueue(store);
   const executor: GraphRunner = opts.registryModule
-    ? new WorkerExecutor({ registry: opts.registryModule, folders: opts.folders, cacheSize: opts.cacheSize })
+    ? new ProcessExecutor({ registry: opts.registryModule, folders: opts.folders, cacheSize: opts.cacheSize })
     : new Executor(opts.registry, opts.folders, { cacheSize: opts.cacheSize });
   // The hub's greeting reads the runner, which is made after the hub: filled in below.
   const ctx = { registry: opts.registry, folders: opts.folders, store, queue, executor, maxUploadBytes, log } as ServerContext;

@@ -23,8 +23,9 @@ export interface ServerOptions {
   /** Example workflow files served at /api/workflows; default workflows/ in the package. */
   workflowsDir?: string;
   /**
-   * Runs workflows in a worker thread whose nodes come from this module (the same nodes as `registry`), so that
-   * inference never holds the server's event loop. Without it they run in the server's thread (test registries).
+   * Runs workflows in a child process whose nodes come from this module (the same nodes as `registry`), so that
+   * inference never holds the server's event loop and a native crash (a GPU provider's segfault) ends only the run.
+   * Without it they run in the server's thread (test registries).
    */
   registryModule?: RegistryModule;
   /** Most node results the executor keeps across jobs. */

@@ -76,7 +76,7 @@ export async function serveCommand(args: string[], io: ServeIo): Promise<number>
   const base = path.resolve(io.cwd, values.data ?? '.');
   const server = createServer({
     registry: io.registry ?? createRegistry(),
-    // The built-in nodes run in a worker thread; a registry handed in (tests) runs in this thread.
+    // The built-in nodes run in a child process (a worker thread there); a registry handed in (tests) runs in this thread.
     registryModule: io.registry ? undefined : BUILTIN_REGISTRY,
     folders: defaultFolders(base),
     dbPath: databasePath(base),

@@ -1,6 +1,7 @@
 // The executor worker thread: builds the node registry from the module it is given, keeps one Executor (so cached
 // node results, loaded models among them, live across runs) and runs one prompt at a time for its WorkerExecutor,
 // posting every execution event back as it happens.
+import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Executor } from './executor.js';
 import type { NodeRegistry } from './registry.js';
@@ -72,6 +73,7 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
         // A node busy in long native calls reads no messages between them: every event it emits, and every
         // cancellation check (pollCancel), reads the flag.
         cancelled();
+        if (event.type === 'executing' && event.node !== null && setup.traceFd !== undefined) fs.writeSync(setup.traceFd, `${JSON.stringify([event.promptId, event.node])}\n`);
         post({ type: 'event', id: m.id, event });
       },
     });

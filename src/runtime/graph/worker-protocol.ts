@@ -14,6 +14,12 @@ export interface WorkerSetup {
   registry: RegistryModule;
   folders: Folders;
   cacheSize?: number;
+  /**
+   * A file descriptor the worker writes each running node to (JSON lines [promptId, node id]), synchronously, before the
+   * node runs: a parent process reads it to name the node when a native crash ends the process before the
+   * 'executing' event could cross (ProcessExecutor).
+   */
+  traceFd?: number;
 }
 
 /** RunOptions that cross the thread boundary (the signal and the callbacks stay on the caller's side). */
