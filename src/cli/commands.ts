@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRegistry } from '../nodes/index.js';
+import { deviceDescription } from '../runtime/engine/session.js';
 import { PromptValidationError } from '../runtime/graph/errors.js';
 import { Executor } from '../runtime/graph/executor.js';
 import { defaultFolders, ensureFolders } from '../runtime/graph/folders.js';
@@ -84,6 +85,8 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   const view = values.json ? jsonView((s) => io.stdout.write(s)) : io.stdout.isTTY ? ttyView(prompt, (s) => io.stdout.write(s)) : plainView(prompt, (s) => io.stdout.write(s));
   const abort = new AbortController();
   io.onInterrupt(() => abort.abort());
+  // What sessions with device 'auto' run on (ComfyUI prints its device at start too).
+  if (!values.json) io.stderr.write(`device: ${deviceDescription('auto').text}\n`);
   const summary = await new Executor(registry, folders).run(prompt, {
     promptId: randomUUID(), signal: abort.signal, onEvent: view, outputs,
     seed: values.seed === undefined ? 0 : Number(values.seed), pngInfo: { prompt, extraPngInfo: workflow === undefined ? undefined : { workflow } },

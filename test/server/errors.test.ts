@@ -6,6 +6,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type TestServer, getJson, postJson, startServer } from './helpers.js';
 import { osName } from '../../src/server/routes/system.js';
+import { machineAdapters } from '../../src/runtime/engine/gpu-adapter.js';
+import { deviceDescription } from '../../src/runtime/engine/session.js';
 
 let t: TestServer;
 before(async () => {
@@ -114,6 +116,11 @@ test('object_info, system_stats, features, models, embeddings, extensions', asyn
   assert.equal(osName('win32'), 'nt');
   for (const p of ['linux', 'darwin', 'freebsd'] as const) assert.equal(osName(p), 'posix');
   assert.deepEqual(Object.keys(stats.devices[0]).slice(0, 5), ['name', 'type', 'index', 'vram_total', 'vram_free']);
+  // The device 'auto' runs on first (never a software adapter), then every other WebGPU adapter with its vendor.
+  const auto = deviceDescription('auto');
+  assert.deepEqual([stats.devices[0].name, stats.devices[0].type], [auto.text, auto.adapter ? 'webgpu' : auto.provider]);
+  assert.notEqual(stats.devices[0].software, true);
+  for (const a of machineAdapters().filter((x) => x !== auto.adapter)) assert.ok(stats.devices.some((d: { name: string; vendor: string }) => d.name.includes(a.name) && d.vendor === a.vendor), a.name);
   assert.deepEqual((await getJson(`${t.url}/features`)).body, { supports_preview_metadata: true, max_upload_size: 50 * 1024 * 1024 });
 
   fs.mkdirSync(path.join(t.dir, 'models', 'checkpoints', 'sub'), { recursive: true });

@@ -1,5 +1,6 @@
 // onnxruntime-node sessions: execution provider choice, threads, and HostTensor feeds and fetches.
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -7,7 +8,7 @@ import { Graph } from '../onnx/ir.js';
 import { encodeModel, toModelProto } from '../onnx/graph-proto.js';
 import { onnx } from '../onnx/proto.js';
 import { bytesOf, externalTensorProto } from '../onnx/tensor-proto.js';
-import { type GpuAdapter, machineAdapters } from './gpu-adapter.js';
+import { describeAdapter, type GpuAdapter, machineAdapters } from './gpu-adapter.js';
 import type { DType, HostTensor } from './tensor.js';
 
 export type ExecutionProvider = 'auto' | 'cpu' | 'cuda' | 'webgpu';
@@ -78,10 +79,12 @@ export function resolveProvider(p: ExecutionProvider = 'auto'): Exclude<Executio
   return machineAdapters().some((a) => !a.software) ? 'webgpu' : 'cpu';
 }
 
-/** What a provider runs on, in words: for the CLI and /system_stats. */
-export function deviceDescription(p: ExecutionProvider = 'auto'): { provider: Exclude<ExecutionProvider, 'auto'>; adapter?: GpuAdapter } {
+/** What a provider runs on: for the CLI and /system_stats. `text`: "webgpu: NVIDIA H100 80GB HBM3 (NVIDIA, vulkan)". */
+export function deviceDescription(p: ExecutionProvider = 'auto'): { provider: Exclude<ExecutionProvider, 'auto'>; adapter?: GpuAdapter; text: string } {
   const provider = resolveProvider(p);
-  return provider === 'webgpu' ? { provider, adapter: webgpuAdapter() } : { provider };
+  if (provider !== 'webgpu') return { provider, text: provider === 'cuda' ? 'cuda (onnxruntime CUDA provider)' : `cpu (${os.cpus()[0]?.model?.trim() ?? 'unknown'})` };
+  const adapter = webgpuAdapter();
+  return { provider, adapter, text: `webgpu: ${describeAdapter(adapter)}` };
 }
 
 /** The adapter Dawn takes: hardware before software, as Dawn ranks them. */

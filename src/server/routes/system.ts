@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Router } from 'express';
+import { describeAdapter, machineAdapters } from '../../runtime/engine/gpu-adapter.js';
+import { deviceDescription } from '../../runtime/engine/session.js';
 import { PACKAGE_ROOT } from '../../runtime/graph/folders.js';
 import { type ServerContext, serverFeatures } from '../context.js';
 import { sendError } from '../http-errors.js';
@@ -69,6 +71,21 @@ export function osName(platform: NodeJS.Platform = process.platform): 'nt' | 'po
   return platform === 'win32' ? 'nt' : 'posix';
 }
 
+/**
+ * ComfyUI's device list: the device that sessions with device 'auto' run on first, then any other WebGPU adapter
+ * (a software one such as lavapipe runs only when asked for by name). Memory is not known to onnxruntime-node: 0.
+ */
+function devices() {
+  const entry = (name: string, type: string, index: number, extra: Record<string, unknown> = {}) => ({ name, type, index, vram_total: 0, vram_free: 0, torch_vram_total: 0, torch_vram_free: 0, ...extra });
+  const auto = deviceDescription('auto');
+  const list = [auto.adapter
+    ? entry(auto.text, 'webgpu', 0, { vendor: auto.adapter.vendor, backend: auto.adapter.backend, software: auto.adapter.software })
+    : entry(auto.text, auto.provider, 0)];
+  for (const a of machineAdapters())
+    if (a !== auto.adapter) list.push(entry(`webgpu: ${describeAdapter(a)}`, 'webgpu', list.length, { vendor: a.vendor, backend: a.backend, software: a.software }));
+  return list;
+}
+
 export function systemRoutes(ctx: ServerContext): Router {
   const r = Router();
 
@@ -85,7 +102,7 @@ export function systemRoutes(ctx: ServerContext): Router {
         embedded_python: false,
         argv: process.argv.slice(1),
       },
-      devices: [{ name: 'cpu', type: 'cpu', index: 0, vram_total: 0, vram_free: 0, torch_vram_total: 0, torch_vram_free: 0 }],
+      devices: devices(),
     });
   });
 
