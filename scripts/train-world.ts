@@ -1,7 +1,7 @@
 // `npm run train:world`: trains the embedded default text-to-image model on the generated world with the project's
 // own engine, and writes it as a diffusers folder. The stages follow how Stable Diffusion 1.5 was made:
 //   1. tokenizer: CLIP tokenizer files for the world's closed vocabulary, one token per word (identifiers included);
-//   2. VAE (32x32 images <-> 4x8x8 latents), then its decoder alone, longer (scripts/world-training/vae-stage.ts);
+//   2. VAE (32x32 images <-> 16x8x8 latents), then its decoder alone, twice (scripts/world-training/vae-stage.ts);
 //   3. text encoder: a tiny CLIP trained contrastively on world images and captions in every wording, then frozen
 //      (text-encoder-stage.ts);
 //   4. UNet from random init on the frozen encoder's hidden states (unet-stage.ts);
@@ -10,9 +10,9 @@
 // steps (parameters and optimizer state), so rerunning the same command continues where it stopped.
 //
 // Options: --out DIR (models/embedded), --quick (a smoke run: a few hundred steps in all), --fresh (ignore earlier
-// checkpoints), --seed N, --vae-steps N, --decoder-steps N, --vae-batch N, --vae-images N, --clip-steps N,
+// checkpoints), --seed N, --vae-steps N, --decoder-steps N, --polish-steps N, --vae-batch N, --vae-images N, --clip-steps N,
 // --clip-batch N, --clip-images N, --unet-steps N, --unet-batch N, --examples N (UNet training scenes), --eval N,
-// --ckpt-every N, --log-every N, --latent-channels N (4).
+// --ckpt-every N, --log-every N, --latent-channels N (16).
 import path from 'node:path';
 import { ClipTokenizer } from '../src/runtime/diffusion/tokenizer.js';
 import { writeWordVocab } from '../src/runtime/diffusion/word-vocab.js';
@@ -25,7 +25,7 @@ import { parseWorldTraining, textClipConfig } from './world-training/options.js'
 import { saveAndCheck } from './world-training/save-and-check.js';
 import { type Describe, textEncoderWeights, trainTextClip } from './world-training/text-encoder-stage.js';
 import { trainUnet } from './world-training/unet-stage.js';
-import { reconstructionMse, roundTripIdentity, trainDecoder, trainVae } from './world-training/vae-stage.js';
+import { polishDecoder, reconstructionMse, roundTripIdentity, trainDecoder, trainVae } from './world-training/vae-stage.js';
 
 const w = parseWorldTraining(process.argv.slice(2));
 
@@ -50,6 +50,7 @@ const describe: Describe = (scene, rng) => captionVariant(scene, rng, { size: rn
 
 const vae = await trainVae(w);
 await trainDecoder(w, vae);
+await polishDecoder(w, vae);
 log(`vae: held-out reconstruction MSE ${fmt(await reconstructionMse(w, vae), 5)} (images in [-1, 1]); identity check on round trips ${JSON.stringify(await roundTripIdentity(w, vae))}`);
 const clip = await trainTextClip(w, clipConfig, tokenizer, describe);
 const text = { config: clipConfig.text, weights: textEncoderWeights(clip) };

@@ -17,6 +17,8 @@ export interface WorldTraining {
   opt: {
     vaeSteps: number;
     decoderSteps: number;
+    /** The decoder's second pass (0: none). */
+    polishSteps: number;
     vaeBatch: number;
     vaeImages: number;
     clipSteps: number;
@@ -45,20 +47,21 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
   const workDir = path.join(out, '.train');
   if (args.fresh) fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
-  const latentChannels = num('latent-channels', 4, 4);
+  const latentChannels = num('latent-channels', 16, 16);
   return {
     out, workDir, quick, seed: num('seed', 0, 0), res: 32, times: {},
     vaeConfig: { ...VAE_CONFIG, latentChannels },
     unetConfig: { ...UNET_CONFIG, inChannels: latentChannels, outChannels: latentChannels },
     opt: {
       vaeSteps: num('vae-steps', 700, 100),
-      decoderSteps: num('decoder-steps', 3000, 100),
+      decoderSteps: num('decoder-steps', 2500, 100),
+      polishSteps: num('polish-steps', 3000, 100),
       vaeBatch: num('vae-batch', 32, 16),
       vaeImages: num('vae-images', 20000, 1000),
-      clipSteps: num('clip-steps', 1500, 60),
+      clipSteps: num('clip-steps', 1000, 60),
       clipBatch: num('clip-batch', 128, 64),
       clipImages: num('clip-images', 30000, 2000),
-      unetSteps: num('unet-steps', 14000, 150),
+      unetSteps: num('unet-steps', 11000, 150),
       unetBatch: num('unet-batch', 48, 16),
       examples: num('examples', 30000, 1000),
       scaleImages: num('scale-images', 4096, 512),

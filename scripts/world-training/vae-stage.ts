@@ -1,4 +1,4 @@
-// Stages 2 and 2b of `npm run train:world`: the VAE (32x32 images <-> 4x8x8 latents) on rendered world images, the
+// Stages 2, 2b and 2c of `npm run train:world`: the VAE (32x32 images <-> 16x8x8 latents) on rendered world images, the
 // latent scaling factor (1 / std of the posterior means), then the decoder alone, longer, on the frozen encoder's
 // latents: the joint run leaves shapes and markings blurred, and the decoder is where they are lost.
 import fs from 'node:fs';
@@ -24,12 +24,12 @@ export interface TrainedVae {
   config: VaeConfig;
 }
 
-/** What the VAE stages train on: base scenes, and the subjects in random scenes (30%: the VAE must reproduce their
- * markings, the finest detail of the world). */
-function renderVaeImages(w: WorldTraining): ImageBatch {
-  const nSubj = Math.floor(w.opt.vaeImages * 0.3);
-  const base = baseTrainingCaptions(w.opt.vaeImages - nSubj, w.seed + 101).scenes;
-  const rng = new Rng(w.seed + 102);
+/** What the VAE stages train on: base scenes, and the subjects in random scenes (`subjects` of them, 30% by default:
+ * the VAE must reproduce their markings, the finest detail of the world). */
+function renderVaeImages(w: WorldTraining, subjects = 0.3, seed = w.seed): ImageBatch {
+  const nSubj = Math.floor(w.opt.vaeImages * subjects);
+  const base = baseTrainingCaptions(w.opt.vaeImages - nSubj, seed + 101).scenes;
+  const rng = new Rng(seed + 102);
   const subj = Array.from({ length: nSubj }, (_, i) => sampleSubjectScene(SUBJECTS[i % SUBJECTS.length], rng));
   return renderScenes([...base, ...subj], w.res);
 }
@@ -100,14 +100,28 @@ export async function trainVae(w: WorldTraining): Promise<TrainedVae> {
 /** The decoder alone, on the frozen encoder's posterior means plus a little noise (the UNet's latents are not exact),
  * with L2 + 0.1 L1 (L1 keeps edges). Updates `vae.weights` in place. */
 export async function trainDecoder(w: WorldTraining, vae: TrainedVae): Promise<void> {
-  const file = path.join(w.workDir, 'vae-decoder.safetensors');
-  await timed(w.times, '2b-decoder', async () => {
+  await decoderStage(w, vae, { name: 'vae-decoder', stage: '2b-decoder', steps: w.opt.decoderSteps, lr: 1e-3, subjects: 0.3, seed: w.seed });
+}
+
+/**
+ * Then the decoder again, at a lower learning rate on fresh images, half of them the subjects: the thin white
+ * markings are what the joint run and the first decoder pass blur most (docs/world-v2.md). The encoder, and so every
+ * latent the UNet trained on, stays as it was, as SD's VAE decoder was fine-tuned after the fact.
+ */
+export async function polishDecoder(w: WorldTraining, vae: TrainedVae): Promise<void> {
+  if (w.opt.polishSteps === 0) return;
+  await decoderStage(w, vae, { name: 'vae-decoder-polish', stage: '2c-decoder-polish', steps: w.opt.polishSteps, lr: 3e-4, subjects: 0.5, seed: w.seed + 7 });
+}
+
+async function decoderStage(w: WorldTraining, vae: TrainedVae, o: { name: string; stage: string; steps: number; lr: number; subjects: number; seed: number }): Promise<void> {
+  const file = path.join(w.workDir, `${o.name}.safetensors`);
+  await timed(w.times, o.stage, async () => {
     if (fs.existsSync(file)) {
       for (const [k, t] of loadWeights(file).weights) vae.weights.set(k, t);
-      log(`decoder: done earlier (${file})`);
+      log(`${o.name}: done earlier (${file})`);
       return;
     }
-    const images = renderVaeImages(w);
+    const images = renderVaeImages(w, o.subjects, o.seed);
     const RES = w.res, C = w.vaeConfig.latentChannels;
     const lat = RES / 4;
     const L = C * lat * lat;
@@ -123,7 +137,7 @@ export async function trainDecoder(w: WorldTraining, vae: TrainedVae): Promise<v
     const B = w.opt.vaeBatch;
     const sigma = 0.1 / vae.config.scalingFactor;
     const weights = await trainStage({
-      name: 'vae-decoder', workDir: w.workDir, steps: w.opt.decoderSteps, batch: B, lr: 1e-3, warmup: 50, weightDecay: 0,
+      name: o.name, workDir: w.workDir, steps: o.steps, batch: B, lr: o.lr, warmup: 50, weightDecay: 0,
       logEvery: w.opt.logEvery, ckptEvery: w.opt.ckptEvery, init: new WeightsSource(vae.weights),
       build: (params) => {
         const b = new GraphBuilder();
@@ -133,7 +147,7 @@ export async function trainDecoder(w: WorldTraining, vae: TrainedVae): Promise<v
         return { graph: b, loss: b.output(op.add(op.mean(op.mul(d, d)), op.mul(op.mean(op.abs(d)), 0.1)), 'loss').name };
       },
       feeds: (step) => {
-        const r = new Rng(w.seed * 1_000_003 + 777_000 + step);
+        const r = new Rng(o.seed * 1_000_003 + 777_000 + step);
         const idx = Array.from({ length: B }, () => r.int(images.count));
         const z = new Float32Array(B * L);
         idx.forEach((k, i) => z.set(means.subarray(k * L, (k + 1) * L), i * L));
