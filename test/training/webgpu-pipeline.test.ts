@@ -87,3 +87,18 @@ test('one DDPO epoch on WebGPU gives the CPU\'s rewards, statistics and adapter'
   console.log(`DDPO adapter: relative L2 difference ${w.toExponential(2)}`);
   assert.ok(w < 1e-4, `adapter weights differ by ${w} (relative L2)`);
 });
+
+test('sampling in fp16 on WebGPU (shader-f16) draws the fp32 CPU images to within half-precision rounding', { skip, timeout: 600_000 }, async () => {
+  const req = { prompts: ['a red circle on the grass', 'a blue star wearing a hat'], seeds: [1, 2], steps: 6, guidance: 5, scheduler: 'ddim' as const };
+  const draw = async (p: ExecutionProvider, precision: 'fp32' | 'fp16') => {
+    const pipe = new SdPipeline(model, undefined, session(p), { precision });
+    try {
+      return (await pipe.sample(req)).images.data;
+    } finally {
+      await pipe.release();
+    }
+  };
+  const g = gap(await draw('cpu', 'fp32'), await draw('webgpu', 'fp16'));
+  console.log(`fp16 on WebGPU against fp32 on the CPU: largest pixel difference ${g.abs.toExponential(2)}`);
+  assert.ok(g.abs > 0 && g.abs < 0.05, `largest pixel difference ${g.abs}`);
+});
