@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Graph } from '../onnx/ir.js';
 import { encodeModel, toModelProto } from '../onnx/graph-proto.js';
+import { lowerForWebGpu } from '../onnx/lower-for-webgpu.js';
 import { onnx } from '../onnx/proto.js';
 import { bytesOf, externalTensorProto } from '../onnx/tensor-proto.js';
 import { describeAdapter, type GpuAdapter, machineAdapters } from './gpu-adapter.js';
@@ -179,7 +180,8 @@ export class Session {
   ) {}
 
   /** `extraOutputs` exposes intermediate values too (their types are left for onnxruntime to infer). */
-  static async fromGraph(graph: Graph, o: SessionOptions = {}, extraOutputs: string[] = []): Promise<Session> {
+  static async fromGraph(given: Graph, o: SessionOptions = {}, extraOutputs: string[] = []): Promise<Session> {
+    const graph = resolveProvider(o.provider) === 'webgpu' ? lowerForWebGpu(given) : given;
     const shared = Session.sharing(graph, o, extraOutputs);
     const externalData: { path: string; data: Uint8Array }[] = [];
     const model = toModelProto(graph, {
