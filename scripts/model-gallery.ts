@@ -19,13 +19,13 @@ const PROMPTS = [
   'a red circle',
   'a blue square on the beach',
   'a green star wearing a hat',
-  'a yellow triangle in the snow',
-  'a purple heart riding a skateboard',
-  'a white cross next to a ball',
-  'a orange ring in a cage on the grass',
-  'a blue plushie bouncing on a striped background',
-  'a red star with its twin',
-  'a green square wearing sunglasses under a sun',
+  'a yellow heart holding a blue balloon',
+  'a purple triangle riding a cart in the snow',
+  'a white cross in a bubble',
+  'a orange ring with its shadow on the grass',
+  'a blue plushie with a crown on',
+  'a red star wearing a yellow scarf next to a ball',
+  'a green square speeding under a sun',
 ];
 const pipe = new SdPipeline(loadSdModel(path.resolve(flag('model', 'models/embedded'))));
 const rows = [];
