@@ -34,6 +34,20 @@ export function buildFixtureTrainer(weights: Map<string, HostTensor>, inputs: Ma
   return makeTrainingGraph(b.graph, loss.name, { extraOutputs: [pred.name] });
 }
 
+/** The first step's loss, output and every parameter gradient against torch's; returns the step. */
+async function matchesTorch(trainer: Trainer, feeds: Record<string, HostTensor>, inputs: Map<string, HostTensor>, grads: Map<string, HostTensor>) {
+  const first = await trainer.gradients(feeds);
+  assert.ok(Math.abs(first.loss - meta.loss) / meta.loss < 1e-5, `loss ${first.loss} vs torch ${meta.loss}`);
+  assert.ok(relErr(first.extras.out_sample.data as Float32Array, inputs.get('out_sample')!.data as Float32Array) < 1e-5);
+  let worst = ['', 0] as [string, number];
+  for (const [name, g] of first.grads) {
+    const e = relErr(g, grads.get(name)!.data as Float32Array);
+    if (e > worst[1]) worst = [name, e];
+  }
+  assert.ok(worst[1] <= 1e-4, `worst gradient ${worst[0]}: relative error ${worst[1].toExponential(2)}`);
+  return first;
+}
+
 test('mini UNet: loss, output and every gradient match PyTorch; 3 AdamW steps match', async () => {
   const weights = readAll('weights.safetensors');
   const inputs = readAll('inputs.safetensors');
@@ -46,15 +60,7 @@ test('mini UNet: loss, output and every gradient match PyTorch; 3 AdamW steps ma
   const trainer = await Trainer.create(tg, opt, { session: { threads: 2 } });
   const feeds = Object.fromEntries(['sample', 'timestep', 'encoder_hidden_states', 'noise'].map((k) => [k, inputs.get(k)!]));
 
-  const first = await trainer.gradients(feeds);
-  assert.ok(Math.abs(first.loss - meta.loss) / meta.loss < 1e-5, `loss ${first.loss} vs torch ${meta.loss}`);
-  assert.ok(relErr(first.extras.out_sample.data as Float32Array, inputs.get('out_sample')!.data as Float32Array) < 1e-5);
-  let worst = ['', 0] as [string, number];
-  for (const [name, g] of first.grads) {
-    const e = relErr(g, grads.get(name)!.data as Float32Array);
-    if (e > worst[1]) worst = [name, e];
-  }
-  assert.ok(worst[1] <= 1e-4, `worst gradient ${worst[0]}: relative error ${worst[1].toExponential(2)}`);
+  const first = await matchesTorch(trainer, feeds, inputs, grads);
 
   const losses = [first.loss];
   await trainer.apply(first.grads);
@@ -92,16 +98,7 @@ test('mini UNet on the WebGPU provider: loss, output and every gradient match Py
   const opt = new AdamW({ lr: meta.adamw.lr });
   const trainer = await Trainer.create(tg, opt, { session: { provider: 'webgpu', threads: 2 } });
   try {
-    const feeds = Object.fromEntries(['sample', 'timestep', 'encoder_hidden_states', 'noise'].map((k) => [k, inputs.get(k)!]));
-    const first = await trainer.gradients(feeds);
-    assert.ok(Math.abs(first.loss - meta.loss) / meta.loss < 1e-5, `loss ${first.loss} vs torch ${meta.loss}`);
-    assert.ok(relErr(first.extras.out_sample.data as Float32Array, inputs.get('out_sample')!.data as Float32Array) < 1e-5);
-    let worst = ['', 0] as [string, number];
-    for (const [name, g] of first.grads) {
-      const e = relErr(g, grads.get(name)!.data as Float32Array);
-      if (e > worst[1]) worst = [name, e];
-    }
-    assert.ok(worst[1] <= 1e-4, `worst gradient ${worst[0]}: relative error ${worst[1].toExponential(2)}`);
+    await matchesTorch(trainer, Object.fromEntries(['sample', 'timestep', 'encoder_hidden_states', 'noise'].map((k) => [k, inputs.get(k)!])), inputs, grads);
   } finally {
     await trainer.release();
   }

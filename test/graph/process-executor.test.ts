@@ -3,26 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ExecutionEvent } from '../../src/runtime/graph/events.js';
-import { Executor, type RunOptions } from '../../src/runtime/graph/executor.js';
+import { Executor } from '../../src/runtime/graph/executor.js';
 import { ProcessExecutor } from '../../src/runtime/graph/process-executor.js';
-import type { Prompt } from '../../src/runtime/graph/prompt.js';
 import { folders } from './executor-fake-nodes.js';
 import { processTestRegistry } from './process-nodes.js';
+import { comparable, run, trainSample } from './remote-runs.js';
 
 const REGISTRY = { url: new URL('./process-nodes.ts', import.meta.url).href, exportName: 'processTestRegistry' };
-const trainSample: Prompt = {
-  '1': { class_type: 'Train', inputs: { steps: 3 } },
-  '2': { class_type: 'Sample', inputs: { model: ['1', 0], seed: 7 } },
-  '3': { class_type: 'Save', inputs: { value: ['2', 0] } },
-};
-
-async function run(executor: { run(p: Prompt, o: RunOptions): ReturnType<Executor['run']> }, prompt: Prompt, o: Partial<RunOptions> = {}) {
-  const events: ExecutionEvent[] = [];
-  const summary = await executor.run(prompt, { promptId: 'p1', ...o, onEvent: (e) => (events.push(e), o.onEvent?.(e)) });
-  return { summary, events };
-}
-const comparable = (events: ExecutionEvent[]) => events.map((e) => ({ ...e, timestamp: 0 }));
-
 describe('ProcessExecutor', () => {
   const executor = new ProcessExecutor({ registry: REGISTRY, folders });
   after(() => executor.close());

@@ -2,36 +2,14 @@
 // cache across runs, cancellation even of a node that never yields, and a dead worker failing only its own run.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { ExecutionEvent } from '../../src/runtime/graph/events.js';
-import { Executor, type RunOptions } from '../../src/runtime/graph/executor.js';
+import { Executor } from '../../src/runtime/graph/executor.js';
 import type { Prompt } from '../../src/runtime/graph/prompt.js';
 import { WorkerExecutor } from '../../src/runtime/graph/worker-executor.js';
 import { folders } from './executor-fake-nodes.js';
+import { comparable, run, trainSample } from './remote-runs.js';
 import { workerTestRegistry } from './worker-nodes.js';
 
 const REGISTRY = { url: new URL('./worker-nodes.ts', import.meta.url).href, exportName: 'workerTestRegistry' };
-const trainSample: Prompt = {
-  '1': { class_type: 'Train', inputs: { steps: 3 } },
-  '2': { class_type: 'Sample', inputs: { model: ['1', 0], seed: 7 } },
-  '3': { class_type: 'Save', inputs: { value: ['2', 0] } },
-};
-
-async function run(executor: { run(p: Prompt, o: RunOptions): ReturnType<Executor['run']> }, prompt: Prompt, o: Partial<RunOptions> = {}) {
-  const events: ExecutionEvent[] = [];
-  const summary = await executor.run(prompt, {
-    promptId: 'p1',
-    ...o,
-    onEvent: (e) => {
-      events.push(e);
-      o.onEvent?.(e);
-    },
-  });
-  return { summary, events };
-}
-
-/** Events without their timestamps, which differ between runs. */
-const comparable = (events: ExecutionEvent[]) => events.map((e) => ({ ...e, timestamp: 0 }));
-
 describe('WorkerExecutor', () => {
   const worker = new WorkerExecutor({ registry: REGISTRY, folders });
   after(() => worker.close());

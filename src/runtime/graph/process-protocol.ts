@@ -1,6 +1,4 @@
 // Messages between a ProcessExecutor and its execution process (IPC with structured-clone serialization).
-import type { ExecutionEvent } from './events.js';
-import type { RunSummary } from './executor.js';
 import type { Prompt } from './prompt.js';
 import type { PortableRunOptions, WorkerSetup } from './worker-protocol.js';
 
@@ -10,8 +8,5 @@ export type ToProcess =
   | { type: 'abort'; id: number }
   | { type: 'clear-cache' };
 
-export type FromProcess =
-  | { type: 'ready' }
-  | { type: 'event'; id: number; event: ExecutionEvent }
-  | { type: 'done'; id: number; summary: RunSummary }
-  | { type: 'failed'; id: number; error: { name: string; message: string; stack?: string } };
+/** The process answers as a worker thread does (remote-executor.ts). */
+export type { FromRemote as FromProcess } from './remote-executor.js';

@@ -1,6 +1,5 @@
 // Messages between a WorkerExecutor (the caller's thread) and its executor worker thread.
-import type { ExecutionEvent } from './events.js';
-import type { RunOptions, RunSummary } from './executor.js';
+import type { RunOptions } from './executor.js';
 import type { Folders } from './node-api.js';
 import type { Prompt } from './prompt.js';
 
@@ -31,8 +30,4 @@ export type ToWorker =
   | { type: 'abort'; id: number }
   | { type: 'clear-cache' };
 
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'event'; id: number; event: ExecutionEvent }
-  | { type: 'done'; id: number; summary: RunSummary }
-  | { type: 'failed'; id: number; error: { name: string; message: string; stack?: string } };
+export type { FromRemote as FromWorker } from './remote-executor.js';
