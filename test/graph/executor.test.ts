@@ -4,6 +4,7 @@ import { type EventOf, type ExecutionEvent, isFinalEvent } from '../../src/runti
 import { Executor, type RunOptions, compareIds } from '../../src/runtime/graph/executor.js';
 import type { Prompt } from '../../src/runtime/graph/prompt.js';
 import { type FakeModel, fakeNodes, folders } from './executor-fake-nodes.js';
+import { run as runCollecting } from './remote-runs.js';
 
 function setup(cacheSize?: number) {
   const fakes = fakeNodes();
@@ -11,16 +12,7 @@ function setup(cacheSize?: number) {
   /** Runs the prompt, returning its summary, its events, and the node ids that ran (counters reset each run). */
   const run = async (prompt: Prompt, o: Partial<RunOptions> = {}) => {
     fakes.ran.length = 0;
-    const events: ExecutionEvent[] = [];
-    const summary = await executor.run(prompt, {
-      promptId: 'p1',
-      ...o,
-      onEvent: (e) => {
-        events.push(e);
-        o.onEvent?.(e);
-      },
-    });
-    return { summary, events, ran: [...fakes.ran] };
+    return { ...(await runCollecting(executor, prompt, o)), ran: [...fakes.ran] };
   };
   return { ...fakes, executor, run };
 }
