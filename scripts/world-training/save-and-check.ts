@@ -37,44 +37,54 @@ export async function saveAndCheck(
       for (const f of fs.readdirSync(path.join(w.out, c))) if (f.endsWith('.safetensors')) bytes += fs.statSync(path.join(w.out, c, f)).size;
     log(`saved the model to ${w.out} (${(bytes / 2 ** 20).toFixed(1)} MiB of safetensors)`);
 
-    // Reload from disk, as users will, and sample base evaluation captions (a seed no training set uses).
-    const pipe = new SdPipeline(loadSdModel(w.out));
-    const prompts = baseEvaluationCaptions(w.opt.evalCount).captions;
-    const t0 = performance.now();
-    const { images } = await pipe.sample({ prompts, seeds: prompts.map((_, i) => 1000 + i), ...DEFAULT_SAMPLING });
-    log(`check: sampled ${prompts.length} images (${JSON.stringify(DEFAULT_SAMPLING)}) in ${secs(t0).toFixed(1)} s`);
-    await pipe.release();
-    const results = new WorldOracle().judge(images, prompts);
-    const matches = results.filter((r) => r.matches).length;
-    const meanScore = results.reduce((a, r) => a + r.score, 0) / results.length;
-    // Per-requirement satisfaction, to see what the model misses.
-    const byAttr = new Map<string, [number, number]>();
-    for (const r of results)
-      for (const c of r.checks) {
-        const key = String((c.requirement as { attribute?: string }).attribute ?? 'other');
-        const e = byAttr.get(key) ?? [0, 0];
-        e[0] += c.satisfied ? 1 : 0;
-        e[1]++;
-        byAttr.set(key, e);
-      }
-    const attrs = [...byAttr].map(([k, [a, n]]) => `${k} ${a}/${n}`).join(', ');
-    log(`check: ${matches}/${results.length} samples match their prompt (alignment ${fmt(matches / results.length, 3)}), mean score ${fmt(meanScore, 3)}; per requirement: ${attrs}`);
-    for (let i = 0; i < Math.min(8, prompts.length); i++) log(`  "${prompts[i]}": ${results[i].matches ? 'match' : 'MISS'} (${fmt(results[i].score, 2)})`);
-
-    // Grid: 8 per row, each sample 2x upscaled (nearest), 2 px gaps.
-    const cols = 8, rows = Math.ceil(images.count / cols), S = RES * 2, G = 2;
-    const W = cols * (S + G) + G, H = rows * (S + G) + G;
-    const grid = imageBatch(1, H, W, 3, new Float32Array(H * W * 3).fill(1));
-    for (let i = 0; i < images.count; i++) {
-      const ox = G + (i % cols) * (S + G), oy = G + Math.floor(i / cols) * (S + G);
-      for (let y = 0; y < S; y++)
-        for (let x = 0; x < S; x++)
-          for (let c = 0; c < 3; c++)
-            grid.data[((oy + y) * W + ox + x) * 3 + c] = images.data[((i * RES + (y >> 1)) * RES + (x >> 1)) * 3 + c];
-    }
-    const gridFile = path.join(w.out, 'samples.png');
-    fs.writeFileSync(gridFile, await encodePng(grid));
-    fs.writeFileSync(path.join(w.out, 'samples.json'), `${JSON.stringify({ alignment: matches / results.length, meanScore, prompts: prompts.map((p, i) => ({ prompt: p, match: results[i].matches, score: results[i].score })) }, null, 2)}\n`);
-    log(`check: grid ${gridFile}, prompts and verdicts in samples.json`);
+    // Reload from disk, as users will.
+    await checkAlignment(loadSdModel(w.out), w.opt.evalCount, w.out);
   });
+}
+
+/**
+ * Samples base evaluation captions (a seed no training set uses), judges them with the world's oracle, logs the
+ * alignment and what each requirement kept, and writes samples.png and samples.json into `outDir`.
+ */
+export async function checkAlignment(model: SdModel, evalCount: number, outDir: string): Promise<{ alignment: number; perRequirement: Record<string, number> }> {
+  const RES = model.resolution;
+  const pipe = new SdPipeline(model);
+  const prompts = baseEvaluationCaptions(evalCount).captions;
+  const t0 = performance.now();
+  const { images } = await pipe.sample({ prompts, seeds: prompts.map((_, i) => 1000 + i), ...DEFAULT_SAMPLING });
+  log(`check: sampled ${prompts.length} images (${JSON.stringify(DEFAULT_SAMPLING)}) in ${secs(t0).toFixed(1)} s`);
+  await pipe.release();
+  const results = new WorldOracle().judge(images, prompts);
+  const matches = results.filter((r) => r.matches).length;
+  const meanScore = results.reduce((a, r) => a + r.score, 0) / results.length;
+  // Per-requirement satisfaction, to see what the model misses.
+  const byAttr = new Map<string, [number, number]>();
+  for (const r of results)
+    for (const c of r.checks) {
+      const key = String((c.requirement as { attribute?: string }).attribute ?? 'other');
+      const e = byAttr.get(key) ?? [0, 0];
+      e[0] += c.satisfied ? 1 : 0;
+      e[1]++;
+      byAttr.set(key, e);
+    }
+  const attrs = [...byAttr].map(([k, [a, n]]) => `${k} ${a}/${n}`).join(', ');
+  log(`check: ${matches}/${results.length} samples match their prompt (alignment ${fmt(matches / results.length, 3)}), mean score ${fmt(meanScore, 3)}; per requirement: ${attrs}`);
+  for (let i = 0; i < Math.min(8, prompts.length); i++) log(`  "${prompts[i]}": ${results[i].matches ? 'match' : 'MISS'} (${fmt(results[i].score, 2)})`);
+
+  // Grid: 8 per row, each sample 2x upscaled (nearest), 2 px gaps.
+  const cols = 8, rows = Math.ceil(images.count / cols), S = RES * 2, G = 2;
+  const W = cols * (S + G) + G, H = rows * (S + G) + G;
+  const grid = imageBatch(1, H, W, 3, new Float32Array(H * W * 3).fill(1));
+  for (let i = 0; i < images.count; i++) {
+    const ox = G + (i % cols) * (S + G), oy = G + Math.floor(i / cols) * (S + G);
+    for (let y = 0; y < S; y++)
+      for (let x = 0; x < S; x++)
+        for (let c = 0; c < 3; c++)
+          grid.data[((oy + y) * W + ox + x) * 3 + c] = images.data[((i * RES + (y >> 1)) * RES + (x >> 1)) * 3 + c];
+  }
+  const gridFile = path.join(outDir, 'samples.png');
+  fs.writeFileSync(gridFile, await encodePng(grid));
+  fs.writeFileSync(path.join(outDir, 'samples.json'), `${JSON.stringify({ alignment: matches / results.length, meanScore, prompts: prompts.map((p, i) => ({ prompt: p, match: results[i].matches, score: results[i].score })) }, null, 2)}\n`);
+  log(`check: grid ${gridFile}, prompts and verdicts in samples.json`);
+  return { alignment: matches / results.length, perRequirement: Object.fromEntries([...byAttr].map(([k, [a, n]]) => [k, a / n])) };
 }

@@ -1,0 +1,45 @@
+// Checks a running `npm run train:world` part way: the UNet checkpoint's EMA weights, with the finished VAE and text
+// encoder from the same work folder, sampled on the base evaluation captions and judged by the oracle, as the last
+// stage does. Learning curves (class kept at 2500 steps, say) come from here without stopping the run.
+//   node --import tsx scripts/world-training/check-checkpoint.ts --out temp/world-v2 --latent-channels 8 [--eval 64]
+// Takes the same options as train:world (they must match the run's); writes samples.png/json into <out>/.train/check-<step>/.
+import fs from 'node:fs';
+import path from 'node:path';
+import { SD15_SCHEDULER_CONFIG } from '../../src/runtime/diffusion/schedule.js';
+import { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
+import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import { loadWeights, log } from './io.js';
+import { parseWorldTraining, textClipConfig } from './options.js';
+import { checkAlignment } from './save-and-check.js';
+import { textEncoderWeights, trainTextClip } from './text-encoder-stage.js';
+import { polishDecoder, trainDecoder, trainVae } from './vae-stage.js';
+
+const w = parseWorldTraining(process.argv.slice(2));
+const ckpt = path.join(w.workDir, 'unet.ckpt.safetensors');
+if (!fs.existsSync(ckpt)) throw new Error(`no UNet checkpoint yet at ${ckpt}`);
+// Read the checkpoint first: the run may overwrite it while the rest loads.
+const { weights, meta } = loadWeights(ckpt);
+const unet = new Map<string, HostTensor>();
+for (const [k, t] of weights) if (k.startsWith('e.')) unet.set(k.slice(2), t);
+if (unet.size === 0) throw new Error(`${ckpt} holds no EMA weights`);
+
+// Every earlier stage is finished when a UNet checkpoint exists, so these only load their results.
+const tokenizer = ClipTokenizer.fromFolder(path.join(w.workDir, 'tokenizer'));
+const vae = await trainVae(w);
+await trainDecoder(w, vae);
+await polishDecoder(w, vae);
+const clipConfig = textClipConfig(tokenizer.vocabSize);
+const clip = await trainTextClip(w, clipConfig, tokenizer, () => { throw new Error('the text encoder stage is not finished'); });
+const outDir = path.join(w.workDir, `check-${meta.step}`);
+fs.mkdirSync(outDir, { recursive: true });
+log(`checking the UNet at step ${meta.step}`);
+const result = await checkAlignment({
+  source: w.out,
+  unet: { config: w.unetConfig, weights: unet },
+  vae: { config: vae.config, weights: vae.weights },
+  textEncoder: { config: clipConfig.text, weights: textEncoderWeights(clip) },
+  tokenizer,
+  scheduler: { ...SD15_SCHEDULER_CONFIG },
+  resolution: w.res,
+}, w.opt.evalCount, outDir);
+console.log(JSON.stringify({ step: Number(meta.step), ...result }));
