@@ -2,9 +2,8 @@
 import { GraphBuilder, type Sym } from '../onnx/builder.js';
 import type { Graph, IRNode } from '../onnx/ir.js';
 import * as op from '../onnx/ops/index.js';
-import { GraphIndex, matchFused } from './fused.js';
-import { gradRule, NON_DIFFERENTIABLE } from './registry.js';
-import './rules/all.js';
+import { GraphIndex } from './fused.js';
+import { GRAD_RULES, matchFused, NON_DIFFERENTIABLE } from './rules/table.js';
 
 const FLOAT = new Set(['float32', 'float16', 'bfloat16', 'float64']);
 
@@ -81,7 +80,7 @@ export function backward(graph: Graph, loss: string, wrt: string[], o: BackwardO
 }
 
 function applyRule(b: GraphBuilder, node: IRNode, dy: (Sym | undefined)[], needs: boolean[]): (Sym | undefined)[] {
-  const rule = gradRule(node.op);
+  const rule = GRAD_RULES.get(node.op);
   if (!rule) throw new Error(`no gradient rule for op ${node.op} (node '${node.name}')`);
   const g = b.graph;
   return b.scope(`grad/${node.name}`, () =>

@@ -2,7 +2,8 @@
 // node where such a subgraph ends and, when the pattern is there (and its inner values feed nothing outside it),
 // names the subgraph's inputs and gives their gradients from the gradient of its output. The inner nodes then get no
 // gradient of their own, so backward() skips them: fewer passes over the activations than the chain rule node by
-// node (SiLU: 4 instead of 6; GroupNorm: 7 instead of 11).
+// node (SiLU: 4 instead of 6; GroupNorm: 7 instead of 11). The matchers are in rules/fused-*.ts, listed in
+// rules/table.ts.
 import type { GraphBuilder, Sym } from '../onnx/builder.js';
 import type { Graph, IRNode } from '../onnx/ir.js';
 
@@ -46,17 +47,5 @@ export interface FusedMatch {
 
 export type FusedMatcher = (node: IRNode, g: GraphIndex) => FusedMatch | undefined;
 
-const matchers = new Map<string, FusedMatcher[]>();
-
-export function defineFusedGrad(op: string, matcher: FusedMatcher): void {
-  matchers.set(op, [...(matchers.get(op) ?? []), matcher]);
-}
-
-export function matchFused(node: IRNode, g: GraphIndex): FusedMatch | undefined {
-  if (node.domain !== '') return undefined;
-  for (const m of matchers.get(node.op) ?? []) {
-    const r = m(node, g);
-    if (r) return r;
-  }
-  return undefined;
-}
+/** A fused rules file's export: the op type of the node where the subgraph ends -> its matcher. */
+export type FusedRules = Readonly<Record<string, FusedMatcher>>;

@@ -1,23 +1,10 @@
 // Gradients of Conv and ConvTranspose in standard ONNX ops (onnxruntime-node loads no com.microsoft ConvGrad), plus
-// Pad and GlobalAveragePool. Formulations were picked with bench/conv-grad-variants.ts (onnxruntime CPU, 2 threads,
-// optimization 'all', per-kernel profiler times; numbers there and in the commit message):
-//
-// - dW of Conv: im2col by one depthwise Conv with constant one-hot kernels (group C, C*K outputs, the forward's
-//   strides/pads/dilations), which writes [N, C*K, P] in one pass for any rank, stride, pad, dilation or group; then
-//   one batched FusedMatMul [N, C*K, P] x [N, M, P]^T, the batch summed by Split + Sum, and a small Transpose. At
-//   stride 1 the im2col of dY is used instead when it is smaller (M*H*W < C*Ho*Wo: 128->64 and 64->4 convs). dW
-//   costs 1.1-1.45x the forward Conv (0.45x for 64->4); k*k shifted-slice MatMuls were 1.6-3.3x, Slice+Concat
-//   im2col 1.5-2x, a Gather im2col 4-13x, Conv over swapped batch/channel axes 4.5-6x.
-// - dX of Conv at stride 1: Conv of dY with the kernel transposed and flipped (one FusedMatMul with transBatchA
-//   against a constant reversal matrix) and pads (k-1)d - p: 0.95-1.3x the forward, and up to 1.4x (7x for 64->4)
-//   faster than ConvTranspose. Strides > 1: ConvTranspose, output_padding restoring what the forward's floor dropped.
-// - dB: ReduceSum of dY over batch and spatial axes.
-// No NCHWc kernels here: onnxruntime only uses them for Conv with constant weights, so the forward and backward
-// convs of a training graph (weights are inputs) all run MLAS's NCHW im2col + SGEMM path.
+// Pad and GlobalAveragePool. dW is one im2col Conv and one batched MatMul, dX a Conv with the flipped kernel (stride
+// 1) or a ConvTranspose, dB a ReduceSum: each the fastest variant measured (docs/architecture.md, "The Conv gradients").
 import type { Sym } from '../../onnx/builder.js';
 import { A, type AttrValue, attrInt, attrInts, attrString, type IRNode } from '../../onnx/ir.js';
 import * as op from '../../onnx/ops/index.js';
-import { defineGrad } from '../registry.js';
+import type { GradRule, GradRules } from '../rule.js';
 import { applyAxisMaps, floatConst, indexMap } from './resize.js';
 
 export interface ConvGeom {
@@ -196,7 +183,7 @@ function biasGrad(dy: Sym): Sym {
   return op.reduceSum(dy, [0, ...range(dy.rank - 2, 2)], false);
 }
 
-defineGrad('Conv', (c) => {
+const convGrad: GradRule = (c) => {
   const [x, w] = c.x as Sym[];
   const dy = c.dy[0]!;
   const g = geomOf(c.node, x.rank - 2);
@@ -205,14 +192,14 @@ defineGrad('Conv', (c) => {
     c.needs[1] ? convWeightGrad(x, dy, w.shape, g) : undefined,
     c.needs[2] ? biasGrad(dy) : undefined,
   ];
-});
+};
 
 /**
  * ConvTranspose is the adjoint of Conv with the same weight: Y = ConvT(X, W) means X-space = Conv(Y-space, W). So
  * dX = Conv(dY, W) (same strides/pads/dilations/group; output_padding rows fall off the Conv's floor), and dW is the
  * Conv weight gradient with dY in the role of the Conv input and X in the role of its output gradient.
  */
-defineGrad('ConvTranspose', (c) => {
+const convTransposeGrad: GradRule = (c) => {
   const [x, w] = c.x as Sym[];
   const dy = c.dy[0]!;
   const sp = x.rank - 2;
@@ -231,7 +218,7 @@ defineGrad('ConvTranspose', (c) => {
       throw new Error(`ConvTranspose '${c.node.name}': gradient Conv gives [${dx.shape}] for input [${x.shape}]`);
   }
   return [dx, c.needs[1] ? convWeightGrad(dy, x, w.shape, g) : undefined, c.needs[2] ? biasGrad(dy) : undefined];
-});
+};
 
 /**
  * Pad. Constant mode: each output position copies one input position or the constant, so dX is dY cropped (then
@@ -239,7 +226,7 @@ defineGrad('ConvTranspose', (c) => {
  * positions). Edge and reflect: every output position still copies exactly one input position along each axis,
  * a separable 0/1 map, so dX applies the transposed per-axis maps (MatMul with constant matrices).
  */
-defineGrad('Pad', (c) => {
+const padGrad: GradRule = (c) => {
   const x = c.x[0]!;
   const dy = c.dy[0]!;
   const r = x.rank;
@@ -287,10 +274,18 @@ defineGrad('Pad', (c) => {
     maps.push({ axis: a, index });
   }
   return [c.needs[0] ? applyAxisMaps(dy, maps.map(({ axis, index }) => indexMap(axis, x.shape[axis], index))) : undefined];
-});
+};
 
-defineGrad('GlobalAveragePool', (c) => {
+const globalAveragePoolGrad: GradRule = (c) => {
   const x = c.x[0]!;
   const count = prod(x.shape.slice(2));
   return [op.expand(op.mul(c.dy[0]!, 1 / count), [...x.shape])];
-});
+};
+
+/** Conv, ConvTranspose, Pad and GlobalAveragePool (rules/table.ts assembles every file's rules). */
+export const convRules: GradRules = {
+  Conv: convGrad,
+  ConvTranspose: convTransposeGrad,
+  Pad: padGrad,
+  GlobalAveragePool: globalAveragePoolGrad,
+};

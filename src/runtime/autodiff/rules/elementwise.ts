@@ -2,65 +2,17 @@
 import type { Sym } from '../../onnx/builder.js';
 import { attrFloat } from '../../onnx/ir.js';
 import * as op from '../../onnx/ops/index.js';
-import { defineGrad, type GradContext } from '../registry.js';
+import type { GradContext, GradRule, GradRules } from '../rule.js';
 import { unbroadcast } from './util.js';
 
 /** Rule for y = f(x) given dy/dx as a function of (x, y). */
-function unary(op_: string, deriv: (x: Sym, y: Sym, c: GradContext) => Sym): void {
-  defineGrad(op_, (c) => [c.needs[0] && c.dy[0] ? op.mul(c.dy[0], deriv(c.x[0]!, c.y[0]!, c)) : undefined]);
+function unary(deriv: (x: Sym, y: Sym, c: GradContext) => Sym): GradRule {
+  return (c) => [c.needs[0] && c.dy[0] ? op.mul(c.dy[0], deriv(c.x[0]!, c.y[0]!, c)) : undefined];
 }
 
-defineGrad(['Identity', 'Dropout'], (c) => [c.dy[0]]);
-defineGrad('Neg', (c) => [c.dy[0] && op.neg(c.dy[0])]);
-unary('Abs', (x) => op.sign(x));
-unary('Sqrt', (_x, y) => op.div(0.5, y));
-unary('Exp', (_x, y) => y);
-unary('Log', (x) => op.reciprocal(x));
-unary('Reciprocal', (_x, y) => op.neg(op.mul(y, y)));
-unary('Sigmoid', (_x, y) => op.mul(y, op.sub(1, y)));
-unary('Tanh', (_x, y) => op.sub(1, op.mul(y, y)));
-unary('Relu', (x) => op.cast(op.greater(x, 0), x.dtype));
-unary('Erf', (x) => op.mul(op.exp(op.neg(op.mul(x, x))), 2 / Math.sqrt(Math.PI)));
-unary('Sin', (x) => op.cos(x));
-unary('Cos', (x) => op.neg(op.sin(x)));
-unary('Softplus', (x) => op.sigmoid(x));
-unary('LeakyRelu', (x, _y, c) => op.where(op.greater(x, 0), 1, attrFloat(c.node, 'alpha', 0.01)));
+const passThrough: GradRule = (c) => [c.dy[0]];
 
-defineGrad('Cast', (c) => {
-  const x = c.x[0]!;
-  if (!c.dy[0] || !['float32', 'float16', 'float64', 'bfloat16'].includes(x.dtype)) return [undefined];
-  return [op.cast(c.dy[0], x.dtype)];
-});
-
-defineGrad('Add', (c) => {
-  const g = c.dy[0]!;
-  return [c.needs[0] ? unbroadcast(g, c.x[0]!.shape) : undefined, c.needs[1] ? unbroadcast(g, c.x[1]!.shape) : undefined];
-});
-defineGrad('Sub', (c) => {
-  const g = c.dy[0]!;
-  return [c.needs[0] ? unbroadcast(g, c.x[0]!.shape) : undefined, c.needs[1] ? unbroadcast(op.neg(g), c.x[1]!.shape) : undefined];
-});
-defineGrad('Mul', (c) => {
-  const g = c.dy[0]!;
-  const [a, b] = c.x as Sym[];
-  return [c.needs[0] ? unbroadcast(op.mul(g, b), a.shape) : undefined, c.needs[1] ? unbroadcast(op.mul(g, a), b.shape) : undefined];
-});
-defineGrad('Div', (c) => {
-  const g = c.dy[0]!;
-  const [a, b] = c.x as Sym[];
-  const ga = c.needs[0] || c.needs[1] ? op.div(g, b) : undefined;
-  return [c.needs[0] ? unbroadcast(ga!, a.shape) : undefined, c.needs[1] ? unbroadcast(op.neg(op.mul(ga!, c.y[0]!)), b.shape) : undefined];
-});
-defineGrad('Pow', (c) => {
-  const g = c.dy[0]!;
-  const [a, p] = c.x as Sym[];
-  // d/da a^p = p a^(p-1); d/dp a^p = a^p ln a (only where a > 0, as torch does).
-  const da = c.needs[0] ? unbroadcast(op.mul(g, op.mul(p, op.pow(a, op.sub(p, 1)))), a.shape) : undefined;
-  const dp = c.needs[1] ? unbroadcast(op.mul(g, op.mul(c.y[0]!, op.log(op.where(op.greater(a, 0), a, 1)))), p.shape) : undefined;
-  return [da, dp];
-});
-defineGrad('Sum', (c) => c.x.map((x, i) => (c.needs[i] ? unbroadcast(c.dy[0]!, x!.shape) : undefined)));
-defineGrad(['Max', 'Min'], (c) => {
+const maxMinGrad: GradRule = (c) => {
   const g = c.dy[0]!;
   const [a, b] = c.x as Sym[];
   // Ties send the gradient to the first operand.
@@ -69,18 +21,75 @@ defineGrad(['Max', 'Min'], (c) => {
     c.needs[0] ? unbroadcast(op.where(pickA, 0, g), a.shape) : undefined,
     c.needs[1] ? unbroadcast(op.where(pickA, g, 0), b.shape) : undefined,
   ];
-});
-defineGrad('Where', (c) => {
-  const g = c.dy[0]!;
-  const [cond, a, b] = c.x as Sym[];
-  return [undefined, c.needs[1] ? unbroadcast(op.where(cond, g, 0), a.shape) : undefined, c.needs[2] ? unbroadcast(op.where(cond, 0, g), b.shape) : undefined];
-});
-defineGrad('Clip', (c) => {
-  const g = c.dy[0]!;
-  const [x, lo, hi] = c.x as (Sym | undefined)[];
-  // The gradient passes where lo <= x <= hi.
-  const inside = [lo && op.equal(op.maximum(x!, lo), x!), hi && op.equal(op.minimum(x!, hi), x!)]
-    .filter((m): m is Sym => !!m)
-    .map((m) => op.cast(m, x!.dtype));
-  return [inside.reduce((acc, m) => op.mul(acc, m), g)];
-});
+};
+
+/** The elementwise ops' rules (rules/table.ts assembles every file's rules). */
+export const elementwiseRules: GradRules = {
+  Identity: passThrough,
+  Dropout: passThrough,
+  Neg: (c) => [c.dy[0] && op.neg(c.dy[0])],
+  Abs: unary((x) => op.sign(x)),
+  Sqrt: unary((_x, y) => op.div(0.5, y)),
+  Exp: unary((_x, y) => y),
+  Log: unary((x) => op.reciprocal(x)),
+  Reciprocal: unary((_x, y) => op.neg(op.mul(y, y))),
+  Sigmoid: unary((_x, y) => op.mul(y, op.sub(1, y))),
+  Tanh: unary((_x, y) => op.sub(1, op.mul(y, y))),
+  Relu: unary((x) => op.cast(op.greater(x, 0), x.dtype)),
+  Erf: unary((x) => op.mul(op.exp(op.neg(op.mul(x, x))), 2 / Math.sqrt(Math.PI))),
+  Sin: unary((x) => op.cos(x)),
+  Cos: unary((x) => op.neg(op.sin(x))),
+  Softplus: unary((x) => op.sigmoid(x)),
+  LeakyRelu: unary((x, _y, c) => op.where(op.greater(x, 0), 1, attrFloat(c.node, 'alpha', 0.01))),
+
+  Cast: (c) => {
+    const x = c.x[0]!;
+    if (!c.dy[0] || !['float32', 'float16', 'float64', 'bfloat16'].includes(x.dtype)) return [undefined];
+    return [op.cast(c.dy[0], x.dtype)];
+  },
+
+  Add: (c) => {
+    const g = c.dy[0]!;
+    return [c.needs[0] ? unbroadcast(g, c.x[0]!.shape) : undefined, c.needs[1] ? unbroadcast(g, c.x[1]!.shape) : undefined];
+  },
+  Sub: (c) => {
+    const g = c.dy[0]!;
+    return [c.needs[0] ? unbroadcast(g, c.x[0]!.shape) : undefined, c.needs[1] ? unbroadcast(op.neg(g), c.x[1]!.shape) : undefined];
+  },
+  Mul: (c) => {
+    const g = c.dy[0]!;
+    const [a, b] = c.x as Sym[];
+    return [c.needs[0] ? unbroadcast(op.mul(g, b), a.shape) : undefined, c.needs[1] ? unbroadcast(op.mul(g, a), b.shape) : undefined];
+  },
+  Div: (c) => {
+    const g = c.dy[0]!;
+    const [a, b] = c.x as Sym[];
+    const ga = c.needs[0] || c.needs[1] ? op.div(g, b) : undefined;
+    return [c.needs[0] ? unbroadcast(ga!, a.shape) : undefined, c.needs[1] ? unbroadcast(op.neg(op.mul(ga!, c.y[0]!)), b.shape) : undefined];
+  },
+  Pow: (c) => {
+    const g = c.dy[0]!;
+    const [a, p] = c.x as Sym[];
+    // d/da a^p = p a^(p-1); d/dp a^p = a^p ln a (only where a > 0, as torch does).
+    const da = c.needs[0] ? unbroadcast(op.mul(g, op.mul(p, op.pow(a, op.sub(p, 1)))), a.shape) : undefined;
+    const dp = c.needs[1] ? unbroadcast(op.mul(g, op.mul(c.y[0]!, op.log(op.where(op.greater(a, 0), a, 1)))), p.shape) : undefined;
+    return [da, dp];
+  },
+  Sum: (c) => c.x.map((x, i) => (c.needs[i] ? unbroadcast(c.dy[0]!, x!.shape) : undefined)),
+  Max: maxMinGrad,
+  Min: maxMinGrad,
+  Where: (c) => {
+    const g = c.dy[0]!;
+    const [cond, a, b] = c.x as Sym[];
+    return [undefined, c.needs[1] ? unbroadcast(op.where(cond, g, 0), a.shape) : undefined, c.needs[2] ? unbroadcast(op.where(cond, 0, g), b.shape) : undefined];
+  },
+  Clip: (c) => {
+    const g = c.dy[0]!;
+    const [x, lo, hi] = c.x as (Sym | undefined)[];
+    // The gradient passes where lo <= x <= hi.
+    const inside = [lo && op.equal(op.maximum(x!, lo), x!), hi && op.equal(op.minimum(x!, hi), x!)]
+      .filter((m): m is Sym => !!m)
+      .map((m) => op.cast(m, x!.dtype));
+    return [inside.reduce((acc, m) => op.mul(acc, m), g)];
+  },
+};

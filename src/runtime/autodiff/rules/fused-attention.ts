@@ -4,10 +4,10 @@
 // takes two score-sized passes where the softmax rule takes four.
 import { attrInt } from '../../onnx/ir.js';
 import * as op from '../../onnx/ops/index.js';
-import { defineFusedGrad } from '../fused.js';
+import type { FusedMatcher, FusedRules } from '../fused.js';
 import { unbroadcast } from './util.js';
 
-defineFusedGrad('MatMul', (node, g) => {
+const softmaxMatMul: FusedMatcher = (node, g) => {
   const [attnName, vName] = node.inputs;
   const softmax = g.producedBy(attnName, 'Softmax');
   if (!softmax || g.useCount(attnName) !== 1) return undefined;
@@ -25,4 +25,7 @@ defineFusedGrad('MatMul', (node, g) => {
       return [dS, dV];
     },
   };
-});
+};
+
+/** Softmax(S) @ V, matched at the MatMul (rules/table.ts assembles every file's rules). */
+export const fusedAttentionRules: FusedRules = { MatMul: softmaxMatMul };

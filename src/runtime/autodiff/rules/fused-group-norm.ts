@@ -7,9 +7,9 @@
 import type { Sym } from '../../onnx/builder.js';
 import { attrInt } from '../../onnx/ir.js';
 import * as op from '../../onnx/ops/index.js';
-import { defineFusedGrad } from '../fused.js';
+import type { FusedMatcher, FusedRules } from '../fused.js';
 
-defineFusedGrad('Add', (node, g) => {
+const groupNormAffine: FusedMatcher = (node, g) => {
   const [mulOut, betaB] = node.inputs;
   const mul = g.producedBy(mulOut, 'Mul');
   const back = mul && g.producedBy(mul.inputs[0], 'Reshape');
@@ -55,4 +55,7 @@ defineFusedGrad('Add', (node, g) => {
       return [dx, needs[1] ? sumBatch(s2) : undefined, needs[2] ? sumBatch(s1) : undefined];
     },
   };
-});
+};
+
+/** GroupNorm, matched at its bias Add (rules/table.ts assembles every file's rules). */
+export const fusedGroupNormRules: FusedRules = { Add: groupNormAffine };

@@ -2,7 +2,7 @@
 import type { Sym } from '../../onnx/builder.js';
 import { attrFloat, attrInt } from '../../onnx/ir.js';
 import * as op from '../../onnx/ops/index.js';
-import { defineGrad } from '../registry.js';
+import type { GradRule, GradRules } from '../rule.js';
 import { unbroadcast } from './util.js';
 
 /**
@@ -24,7 +24,7 @@ function matmulGrads(dC: Sym, a: Sym, b: Sym, tA: boolean, tB: boolean, alpha: n
   return [dA, dB];
 }
 
-defineGrad('MatMul', (c) => {
+const matmulGrad: GradRule = (c) => {
   let [a, b] = c.x as Sym[];
   let dC = c.dy[0]!;
   // Promote 1-D operands as numpy does, then squeeze the gradient back.
@@ -35,16 +35,16 @@ defineGrad('MatMul', (c) => {
   if (dA && a1) dA = op.reshape(dA, [...c.x[0]!.shape]);
   if (dB && b1) dB = op.reshape(dB, [...c.x[1]!.shape]);
   return [dA, dB];
-});
+};
 
-defineGrad('FusedMatMul', (c) => {
+const fusedMatmulGrad: GradRule = (c) => {
   const [a, b] = c.x as Sym[];
   if (attrInt(c.node, 'transBatchA', 0) || attrInt(c.node, 'transBatchB', 0))
     throw new Error(`FusedMatMul '${c.node.name}': transBatchA/transBatchB have no gradient rule`);
   return matmulGrads(c.dy[0]!, a, b, !!attrInt(c.node, 'transA', 0), !!attrInt(c.node, 'transB', 0), attrFloat(c.node, 'alpha', 1), c.needs[0], c.needs[1]);
-});
+};
 
-defineGrad('Gemm', (c) => {
+const gemmGrad: GradRule = (c) => {
   const [a, b, bias] = c.x as (Sym | undefined)[];
   const dY = c.dy[0]!;
   const tA = !!attrInt(c.node, 'transA', 0), tB = !!attrInt(c.node, 'transB', 0);
@@ -58,4 +58,11 @@ defineGrad('Gemm', (c) => {
     if (beta !== 1) dC = op.mul(dC, beta);
   }
   return [dA, dB, dC];
-});
+};
+
+/** The matrix products' rules (rules/table.ts assembles every file's rules). */
+export const matmulRules: GradRules = {
+  MatMul: matmulGrad,
+  FusedMatMul: fusedMatmulGrad,
+  Gemm: gemmGrad,
+};

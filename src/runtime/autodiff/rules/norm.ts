@@ -9,7 +9,7 @@
 import type { Sym } from '../../onnx/builder.js';
 import { attrFloat, attrInt } from '../../onnx/ir.js';
 import * as op from '../../onnx/ops/index.js';
-import { defineGrad, type GradContext } from '../registry.js';
+import type { GradContext, GradRule, GradRules } from '../rule.js';
 import { unbroadcast } from './util.js';
 
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => i + from);
@@ -61,7 +61,7 @@ function normBackward(p: NormParts): { dx: Sym; xhat?: Sym } {
   return { dx, xhat: p.needXhat ? xhat : undefined };
 }
 
-defineGrad('InstanceNormalization', (c) => {
+const instanceNormGrad: GradRule = (c) => {
   const [x, scale] = c.x as Sym[];
   const dy = c.dy[0]!;
   const eps = attrFloat(c.node, 'epsilon', 1e-5);
@@ -81,9 +81,9 @@ defineGrad('InstanceNormalization', (c) => {
     c.needs[1] ? op.reduceSum(op.mul(dy, xhat!), outer, false) : undefined,
     c.needs[2] ? op.reduceSum(dy, outer, false) : undefined,
   ];
-});
+};
 
-defineGrad('LayerNormalization', (c) => {
+const layerNormGrad: GradRule = (c) => {
   const [x, scale, bias] = c.x as (Sym | undefined)[];
   if (c.dy[1] || c.dy[2]) throw new Error(`LayerNormalization '${c.node.name}': gradients through the Mean/InvStdDev outputs are not supported`);
   const dy = c.dy[0]!;
@@ -108,4 +108,10 @@ defineGrad('LayerNormalization', (c) => {
     c.needs[1] ? unbroadcast(op.mul(dy, xhat!), scale!.shape) : undefined,
     c.needs[2] && bias ? unbroadcast(dy, bias.shape) : undefined,
   ];
-});
+};
+
+/** The normalizations' rules (rules/table.ts assembles every file's rules). */
+export const normRules: GradRules = {
+  InstanceNormalization: instanceNormGrad,
+  LayerNormalization: layerNormGrad,
+};

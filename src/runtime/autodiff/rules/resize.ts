@@ -11,23 +11,7 @@ import { float32ArrayToBfloat16, float32ArrayToFloat16 } from '../../engine/half
 import type { Sym } from '../../onnx/builder.js';
 import { A, attrFloat, attrInt, attrInts, attrString } from '../../onnx/ir.js';
 import * as op from '../../onnx/ops/index.js';
-import { defineOp, fail, inferRule, need } from '../../onnx/ops/registry.js';
-import { defineGrad } from '../registry.js';
-
-// AveragePool's shape inference (the ops registry has only the global pools); explicit pads, floor or ceil mode.
-if (!inferRule('AveragePool'))
-  defineOp('AveragePool', (c) => {
-    const x = need(c, 0);
-    const sp = x.shape.length - 2;
-    const k = attrInts(c.node, 'kernel_shape');
-    const strides = attrInts(c.node, 'strides', Array(sp).fill(1));
-    const dil = attrInts(c.node, 'dilations', Array(sp).fill(1));
-    const pads = attrInts(c.node, 'pads', Array(2 * sp).fill(0));
-    if (attrString(c.node, 'auto_pad', 'NOTSET') !== 'NOTSET') fail(c, 'auto_pad is not supported; give explicit pads');
-    const round = attrInt(c.node, 'ceil_mode', 0) ? Math.ceil : Math.floor;
-    const out = x.shape.slice(2).map((d, i) => round((d + pads[i] + pads[i + sp] - (k[i] - 1) * dil[i] - 1) / strides[i]) + 1);
-    return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...out] }];
-  });
+import type { GradRule, GradRules } from '../rule.js';
 
 /** A constant with `like`'s float dtype (the rules' one-hot, reversal and identity matrices). */
 export function floatConst(like: Sym, shape: number[], data: Float32Array): Sym {
@@ -150,7 +134,7 @@ export function resizeTaps(o: { mode: string; coord: string; nearest: string; cu
   return rows;
 }
 
-defineGrad('Resize', (c) => {
+const resizeGrad: GradRule = (c) => {
   const x = c.x[0]!;
   const dy = c.dy[0]!;
   const node = c.node;
@@ -206,4 +190,9 @@ defineGrad('Resize', (c) => {
     return [op.reshape(op.reduceSum(op.reshape(dy, inter), sumAxes, false), [...x.shape])];
   }
   return [applyAxisMaps(dy, maps)];
-});
+};
+
+/** Resize's rule (rules/table.ts assembles every file's rules). */
+export const resizeRules: GradRules = {
+  Resize: resizeGrad,
+};

@@ -3,35 +3,32 @@ import type { Sym } from '../../onnx/builder.js';
 import { attrInt, attrInts } from '../../onnx/ir.js';
 import * as op from '../../onnx/ops/index.js';
 import { sliceRanges } from '../../onnx/ops/shape.js';
-import { defineGrad, type GradContext } from '../registry.js';
+import type { GradContext, GradRule, GradRules } from '../rule.js';
 import { inversePerm, unbroadcast } from './util.js';
 
 const backToShape = (c: GradContext) => [op.reshape(c.dy[0]!, [...c.x[0]!.shape])];
-defineGrad(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze'], backToShape);
 
-defineGrad('Transpose', (c) => {
+const transposeGrad: GradRule = (c) => {
   const perm = attrInts(c.node, 'perm', [...Array(c.x[0]!.rank).keys()].reverse());
   return [op.transpose(c.dy[0]!, inversePerm(perm))];
-});
+};
 
-defineGrad('Expand', (c) => [unbroadcast(c.dy[0]!, c.x[0]!.shape)]);
-
-defineGrad('Concat', (c) => {
+const concatGrad: GradRule = (c) => {
   const rank = c.x[0]!.rank;
   const axis = (attrInt(c.node, 'axis') + rank) % rank;
   const parts = op.split(c.dy[0]!, c.x.map((x) => x!.shape[axis]), axis);
   return parts.map((p, i) => (c.needs[i] ? p : undefined));
-});
+};
 
-defineGrad('Split', (c) => {
+const splitGrad: GradRule = (c) => {
   const x = c.x[0]!;
   const axis = (attrInt(c.node, 'axis', 0) + x.rank) % x.rank;
   // Split outputs are never omitted; outputs that do not reach the loss contribute zeros.
   const parts = c.y.map((y, i) => c.dy[i] ?? x.b.constant({ dtype: y!.dtype, shape: [...y!.shape], data: new Float32Array(y!.size) }));
   return [op.concat(parts, axis)];
-});
+};
 
-defineGrad('Slice', (c) => {
+const sliceGrad: GradRule = (c) => {
   const x = c.x[0]!;
   const [starts, ends, axes, steps] = [1, 2, 3, 4].map((i) => (c.x[i] ? c.constInts(i) : undefined));
   if (!starts || !ends) throw new Error(`Slice '${c.node.name}': starts and ends must be constant`);
@@ -40,7 +37,7 @@ defineGrad('Slice', (c) => {
   // Step 1: the gradient is the slice padded back with zeros (Pad with begins then ends).
   const pads = [...r.map((s) => s.start), ...r.map((s, i) => x.shape[i] - Math.max(s.end, s.start))];
   return [op.pad(c.dy[0]!, pads)];
-});
+};
 
 /** Strided slices scatter the gradient into zeros with ScatterND (add), built from the index grid. */
 function stridedSliceGrad(dy: Sym, x: Sym, r: { start: number; end: number; step: number }[]): Sym {
@@ -61,16 +58,16 @@ function stridedSliceGrad(dy: Sym, x: Sym, r: { start: number; end: number; step
   return b.op1('ScatterND', [zeros, indices, dy], { reduction: { kind: 'string', v: 'add' } });
 }
 
-defineGrad('Tile', (c) => {
+const tileGrad: GradRule = (c) => {
   const x = c.x[0]!;
   const reps = c.constInts(1)!;
   // View dy as [r0, d0, r1, d1, ...] and sum the repeat axes.
   const inter = x.shape.flatMap((d, i) => [reps[i], d]);
   const summed = op.reduceSum(op.reshape(c.dy[0]!, inter), x.shape.map((_, i) => 2 * i), false);
   return [summed];
-});
+};
 
-defineGrad('Gather', (c) => {
+const gatherGrad: GradRule = (c) => {
   const [x, idx] = c.x as Sym[];
   const axis = (attrInt(c.node, 'axis', 0) + x.rank) % x.rank;
   if (!c.needs[0]) return [undefined, undefined];
@@ -93,4 +90,19 @@ defineGrad('Gather', (c) => {
   const zeros = b.constant({ dtype: x.dtype, shape: xT, data: new Float32Array(x.size) });
   const scattered = b.op1('ScatterND', [zeros, indices, updates], { reduction: { kind: 'string', v: 'add' } });
   return [op.transpose(scattered, inversePerm(perm)), undefined];
-});
+};
+
+/** The data-movement ops' rules (rules/table.ts assembles every file's rules). */
+export const shapeRules: GradRules = {
+  Reshape: backToShape,
+  Flatten: backToShape,
+  Squeeze: backToShape,
+  Unsqueeze: backToShape,
+  Transpose: transposeGrad,
+  Expand: (c) => [unbroadcast(c.dy[0]!, c.x[0]!.shape)],
+  Concat: concatGrad,
+  Split: splitGrad,
+  Slice: sliceGrad,
+  Tile: tileGrad,
+  Gather: gatherGrad,
+};

@@ -85,6 +85,20 @@ defineOp(['GlobalAveragePool', 'GlobalMaxPool'], (c) => {
   return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < 2 ? d : 1)) }];
 });
 
+// Explicit pads, floor or ceil mode (the Resize gradient's block sums use it).
+defineOp('AveragePool', (c) => {
+  const x = need(c, 0);
+  const sp = x.shape.length - 2;
+  const k = attrInts(c.node, 'kernel_shape');
+  const strides = attrInts(c.node, 'strides', Array(sp).fill(1));
+  const dil = attrInts(c.node, 'dilations', Array(sp).fill(1));
+  const pads = attrInts(c.node, 'pads', Array(2 * sp).fill(0));
+  if (attrString(c.node, 'auto_pad', 'NOTSET') !== 'NOTSET') fail(c, 'auto_pad is not supported; give explicit pads');
+  const round = attrInt(c.node, 'ceil_mode', 0) ? Math.ceil : Math.floor;
+  const out = x.shape.slice(2).map((d, i) => round((d + pads[i] + pads[i + sp] - (k[i] - 1) * dil[i] - 1) / strides[i]) + 1);
+  return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...out] }];
+});
+
 // ---- typed functions -------------------------------------------------------------------------------------------
 
 export interface ConvOptions {
