@@ -13,7 +13,7 @@ import { WorldOracle } from '../../src/runtime/world/oracle/oracle.js';
 import { describeReading, readScenes } from '../../src/runtime/world/oracle/read-scene.js';
 import { renderScenes } from '../../src/runtime/world/render.js';
 import { sampleScene } from '../../src/runtime/world/sample.js';
-import type { AlignmentScorer } from '../../src/runtime/world/scorer.js';
+import type { AlignmentScorer } from '../../src/runtime/rewards/types.js';
 import { scene } from '../../src/runtime/world/scene.js';
 import { agreement } from './agreement.js';
 

@@ -28,7 +28,6 @@ export {
 export { SUBJECTS, type Subject, sampleSubjectScene, subjectById, subjectReferenceScenes, subjectReferences } from './subjects.js';
 export { type EvalPrompt, type SubjectPrompts, allSubjectPrompts, BASE_EVAL_SEED, baseEvaluationCaptions, baseTrainingCaptions, baseTrainingExamples, promptSetOptions, subjectPrompts } from './prompts.js';
 export { type Degradation, TYPICAL_DEGRADATION, degrade } from './degrade.js';
-export { type AlignmentScorer } from './scorer.js';
 export { WorldOracle } from './oracle/oracle.js';
 export { type AlignmentResult, alignment, CORE_ATTRIBUTES, matchesCore } from './oracle/alignment.js';
 export { type IdentityCheck, markingSignature, subjectIdentity } from './oracle/identity.js';

@@ -1,8 +1,8 @@
 // The world's exact judge, as one object: reads scenes from pixels, scores image-text alignment (the AlignmentScorer
 // the reward and metric code consume), and checks subject identity (the subject-fidelity metric in this world).
 import { type ImageBatch, imageAt } from '../../engine/image.js';
+import { type AlignmentScorer, promptFor } from '../../rewards/types.js';
 import { parsePrompt } from '../grammar.js';
-import { type AlignmentScorer, promptFor } from '../scorer.js';
 import type { Subject } from '../subjects.js';
 import { type AlignmentResult, alignment } from './alignment.js';
 import { type IdentityCheck, subjectIdentity } from './identity.js';
