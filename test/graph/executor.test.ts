@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type EventOf, type ExecutionEvent, isFinalEvent } from '../../src/runtime/graph/events.js';
-import { Executor, type RunOptions, compareIds } from '../../src/runtime/graph/executor.js';
+import { compareIds } from '../../src/runtime/graph/compare-ids.js';
+import { Executor, type RunOptions } from '../../src/runtime/graph/executor.js';
 import type { Prompt } from '../../src/runtime/graph/prompt.js';
 import { type FakeModel, fakeNodes, folders } from './executor-fake-nodes.js';
 import { run as runCollecting } from './remote-runs.js';

@@ -5,7 +5,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PromptValidationError, type InputError } from '../../src/runtime/graph/errors.js';
 import type { Prompt } from '../../src/runtime/graph/prompt.js';
-import { MAX_DEPENDENT_OUTPUTS, MAX_PROMPT_NODES, MAX_REPORTED_NODE_ERRORS, typesMatch, validatePrompt, validationWork } from '../../src/runtime/graph/validate.js';
+import { validatePrompt } from '../../src/runtime/graph/validate.js';
+import { typesMatch } from '../../src/runtime/graph/validate-inputs.js';
+import { MAX_PROMPT_NODES } from '../../src/runtime/graph/validate-prompt-nodes.js';
+import { MAX_DEPENDENT_OUTPUTS, MAX_REPORTED_NODE_ERRORS } from '../../src/runtime/graph/validate-report.js';
+import { validationWork } from '../../src/runtime/graph/validate-walk.js';
 import { fakeRegistry, folders } from './fake-nodes.js';
 
 const registry = fakeRegistry();
