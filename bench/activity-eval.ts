@@ -4,7 +4,7 @@
 // also the RL's reward (the oracle's partial credit) and a CLIP-T stand-in (the tiny CLIP's text cosine).
 // Without a model, the world's own renders of the subject doing each prompt's activity: what a perfect model would get.
 import type { ImageBatch } from '../src/runtime/engine/image.js';
-import { Rng } from '../src/runtime/engine/random.js';
+import { Rng } from '../src/runtime/onnx/random.js';
 import type { SdModel } from '../src/runtime/models/sd-model.js';
 import { type LoraWeights, SdPipeline } from '../src/runtime/models/sd-pipeline.js';
 import { evaluate, type EvaluationReport, worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';

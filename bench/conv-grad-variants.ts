@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder, type Sym } from '../src/runtime/onnx/builder.js';
 import { A } from '../src/runtime/onnx/ir.js';
 import * as op from '../src/runtime/onnx/ops/index.js';
-import { Rng } from '../src/runtime/engine/random.js';
+import { Rng } from '../src/runtime/onnx/random.js';
 import { Session } from '../src/runtime/engine/session.js';
 import { encodeModel, toModelProto } from '../src/runtime/onnx/graph-proto.js';
 import { convDataGrad, convWeightGrad, type ConvGeom } from '../src/runtime/autodiff/rules/conv.js';

@@ -21,7 +21,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Trainer } from '../src/runtime/autodiff/trainer.js';
 import type { ImageBatch } from '../src/runtime/engine/image.js';
-import type { HostTensor } from '../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../src/runtime/onnx/tensor.js';
 import { loadSdModel } from '../src/runtime/models/sd-model.js';
 import { SdPipeline } from '../src/runtime/models/sd-pipeline.js';
 import { type EpochStats, trainDdpo } from '../src/runtime/training/ddpo.js';

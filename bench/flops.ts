@@ -1,5 +1,5 @@
 // Multiply-add counts of the heavy ops in a graph (2 FLOPs per multiply-add), for GFLOP/s figures.
-import { numel } from '../src/runtime/engine/tensor.js';
+import { numel } from '../src/runtime/onnx/tensor.js';
 import { attrInt, type Graph } from '../src/runtime/onnx/ir.js';
 
 export function graphFlops(g: Graph): number {

@@ -6,9 +6,9 @@
 //   BENCH_RUNS=3  BENCH_WEIGHTS=auto|shared|copied (SessionOptions.weights; 'copied' is how sessions held weights before)
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { Rng } from '../src/runtime/engine/random.js';
+import { Rng } from '../src/runtime/onnx/random.js';
 import { Session } from '../src/runtime/engine/session.js';
-import type { HostTensor } from '../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../src/runtime/onnx/tensor.js';
 import { SD15_UNET } from '../src/runtime/models/configs.js';
 import { unet } from '../src/runtime/models/unet.js';
 import { GraphBuilder } from '../src/runtime/onnx/builder.js';

@@ -6,7 +6,7 @@
 // "reference": true renders, "subjects": {id: [round trip, true]}}.
 //   npm run bench -- vae [--model DIR]
 import path from 'node:path';
-import { Rng } from '../src/runtime/engine/random.js';
+import { Rng } from '../src/runtime/onnx/random.js';
 import { loadSdModel } from '../src/runtime/models/sd-model.js';
 import { SdPipeline } from '../src/runtime/models/sd-pipeline.js';
 import { worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';

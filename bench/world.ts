@@ -7,7 +7,7 @@
 //   npm run bench -- world [--model DIR] [--count N] [--per-activity N] [--guidance G] [--steps N]
 import path from 'node:path';
 import { DEFAULT_SAMPLING } from '../src/runtime/diffusion/sampler.js';
-import { Rng } from '../src/runtime/engine/random.js';
+import { Rng } from '../src/runtime/onnx/random.js';
 import { loadSdModel } from '../src/runtime/models/sd-model.js';
 import { SdPipeline } from '../src/runtime/models/sd-pipeline.js';
 import {

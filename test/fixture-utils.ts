@@ -1,6 +1,6 @@
 // Shared by the tests that compare against committed reference fixtures.
 import { openSafetensors } from '../src/runtime/engine/safetensors.js';
-import type { HostTensor } from '../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../src/runtime/onnx/tensor.js';
 
 /** Every tensor of a safetensors file, by name. */
 export function readTensors(file: string): Map<string, HostTensor> {

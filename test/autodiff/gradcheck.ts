@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { backward } from '../../src/runtime/autodiff/backward.js';
 import { GraphBuilder, type Sym } from '../../src/runtime/onnx/builder.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { Session } from '../../src/runtime/engine/session.js';
-import { type HostTensor, numel } from '../../src/runtime/engine/tensor.js';
+import { type HostTensor, numel } from '../../src/runtime/onnx/tensor.js';
 import type { Graph } from '../../src/runtime/onnx/ir.js';
 import { webgpuForTests } from '../webgpu-available.js';
 

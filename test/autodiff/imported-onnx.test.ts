@@ -8,7 +8,7 @@ import { makeTrainingGraph } from '../../src/runtime/autodiff/training-graph.js'
 import { Trainer } from '../../src/runtime/autodiff/trainer.js';
 import { discoverShapes } from '../../src/runtime/engine/discover-shapes.js';
 import { SGD } from '../../src/runtime/engine/optim/sgd.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { loadModel } from '../../src/runtime/onnx/model-file.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';

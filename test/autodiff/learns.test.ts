@@ -5,7 +5,7 @@ import { makeTrainingGraph } from '../../src/runtime/autodiff/training-graph.js'
 import { Trainer } from '../../src/runtime/autodiff/trainer.js';
 import { AdamW } from '../../src/runtime/engine/optim/adamw.js';
 import { makeSchedule } from '../../src/runtime/engine/optim/schedule.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { layerNorm, linear, silu } from '../../src/runtime/onnx/layers.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';

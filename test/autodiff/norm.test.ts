@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backward } from '../../src/runtime/autodiff/backward.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { Session } from '../../src/runtime/engine/session.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { A } from '../../src/runtime/onnx/ir.js';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { makeTrainingGraph } from '../../src/runtime/autodiff/training-graph.js';
 import { Trainer } from '../../src/runtime/autodiff/trainer.js';
 import { AdamW } from '../../src/runtime/engine/optim/adamw.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';
 import { WeightsSource } from '../../src/runtime/onnx/params.js';

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ddimCoefficientFeeds, ddimCoefficientInputs, ddimLogProb, ddimLogProbGraph, ddimStep, ddimTimesteps } from '../../src/runtime/diffusion/ddim.js';
 import { NoiseSchedule } from '../../src/runtime/diffusion/schedule.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { Session } from '../../src/runtime/engine/session.js';
-import { f32 } from '../../src/runtime/engine/tensor.js';
+import { f32 } from '../../src/runtime/onnx/tensor.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { maxAbsDiff, REF, refEps, refNoise, refXt } from './helpers.js';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addNoise, sampleTrainingTimesteps } from '../../src/runtime/diffusion/ddpm.js';
 import { NoiseSchedule } from '../../src/runtime/diffusion/schedule.js';
-import { Rng } from '../../src/runtime/engine/random.js';
-import { f32 } from '../../src/runtime/engine/tensor.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
+import { f32 } from '../../src/runtime/onnx/tensor.js';
 import { refEps, refXt } from './helpers.js';
 
 const schedule = new NoiseSchedule();

@@ -8,9 +8,9 @@ import { ddimCoefficientFeeds, ddimCoefficientInputs, ddimLogProb, ddimLogProbGr
 import { combineGuidance, combineGuidanceGraph } from '../../src/runtime/diffusion/guidance.js';
 import { guidanceBatch, sampleLatents, type Trajectory } from '../../src/runtime/diffusion/sampler.js';
 import { NoiseSchedule } from '../../src/runtime/diffusion/schedule.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { Session } from '../../src/runtime/engine/session.js';
-import { f32, type HostTensor, i64 } from '../../src/runtime/engine/tensor.js';
+import { f32, type HostTensor, i64 } from '../../src/runtime/onnx/tensor.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';
 import { buildMiniUNet, MINI, MINI_TOKENS, miniDenoiser } from './helpers.js';

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import { eulerAncestralPlan, eulerAncestralScaleInput, eulerAncestralStep } from '../../src/runtime/diffusion/euler-ancestral.js';
 import { sampleLatents } from '../../src/runtime/diffusion/sampler.js';
 import { NoiseSchedule } from '../../src/runtime/diffusion/schedule.js';
-import { Rng } from '../../src/runtime/engine/random.js';
-import { f32 } from '../../src/runtime/engine/tensor.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
+import { f32 } from '../../src/runtime/onnx/tensor.js';
 import { maxAbsDiff, perfectDenoiser, REF, refEps, refNoise, refXt } from './helpers.js';
 
 const schedule = new NoiseSchedule();

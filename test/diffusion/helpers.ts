@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Session } from '../../src/runtime/engine/session.js';
-import { f32, type HostTensor, i64 } from '../../src/runtime/engine/tensor.js';
+import { f32, type HostTensor, i64 } from '../../src/runtime/onnx/tensor.js';
 import type { Denoiser } from '../../src/runtime/diffusion/sampler.js';
 import { GraphBuilder, type Sym } from '../../src/runtime/onnx/builder.js';
 import { type MiniUNetConfig, miniUNet } from '../../src/runtime/models/mini-unet.js';

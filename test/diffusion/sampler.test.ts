@@ -8,9 +8,9 @@ import { decodeLatents, encodeImages, imagesToTensor, SD_LATENT_SCALE, tensorToI
 import { sampleAt, sampleLatents, type SampleOptions } from '../../src/runtime/diffusion/sampler.js';
 import { NoiseSchedule } from '../../src/runtime/diffusion/schedule.js';
 import { imageBatch } from '../../src/runtime/engine/image.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { Session } from '../../src/runtime/engine/session.js';
-import { f32, type HostTensor } from '../../src/runtime/engine/tensor.js';
+import { f32, type HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { FakeDenoiser, maxAbsDiff, perfectDenoiser } from './helpers.js';
 

@@ -291,7 +291,7 @@ test('FusedAdamW (onnxruntime runs) matches AdamW step for step, on flat and sca
   const { FusedAdamW } = await import('../../src/runtime/engine/optim/fused-adamw.js');
   const { AdamW } = await import('../../src/runtime/engine/optim/adamw.js');
   const { viewsOf, layoutOf } = await import('../../src/runtime/engine/optim/flat.js');
-  const { Rng } = await import('../../src/runtime/engine/random.js');
+  const { Rng } = await import('../../src/runtime/onnx/random.js');
   const rng = new Rng(5);
   const sizes = { a: 7, b: 130, c: 1 };
   const make = () => new Map(Object.entries(sizes).map(([k, n]) => [k, rng.fillNormal(new Float32Array(n))]));

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeSafetensors, encodeSafetensors, openSafetensors, writeSafetensors } from '../../src/runtime/engine/safetensors.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safetensors-test-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { AUTO_SHARE_BYTES, SHARED_WEIGHT_BYTES, Session } from '../../src/runtime/engine/session.js';
-import { type HostTensor, tensor } from '../../src/runtime/engine/tensor.js';
+import { type HostTensor, tensor } from '../../src/runtime/onnx/tensor.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { toFloat16 } from '../../src/runtime/onnx/float16.js';
 import { toModelProto } from '../../src/runtime/onnx/graph-proto.js';

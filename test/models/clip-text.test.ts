@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { makeTrainingGraph } from '../../src/runtime/autodiff/training-graph.js';
 import { openSafetensors } from '../../src/runtime/engine/safetensors.js';
 import { Session } from '../../src/runtime/engine/session.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { makeTrainingGraph } from '../../src/runtime/autodiff/training-graph.js';
 import { Session } from '../../src/runtime/engine/session.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { recordParamShapes } from '../../src/runtime/models/blocks.js';
 import { SD15_UNET, TINY_UNET, type UNetConfig, unetConfigFromDiffusers } from '../../src/runtime/models/configs.js';
 import { unet, unetParamCount, unetParamShapes } from '../../src/runtime/models/unet.js';

@@ -2,9 +2,9 @@
 // rewritten into MatMul, Transpose, Mul and Add, and the rewritten graph computes what the original does.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { Session } from '../../src/runtime/engine/session.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { A } from '../../src/runtime/onnx/ir.js';
 import { toFloat16 } from '../../src/runtime/onnx/float16.js';

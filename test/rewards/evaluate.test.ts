@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type ImageBatch, imageAt, imageBatch } from '../../src/runtime/engine/image.js';
 import { gridImages } from '../../src/runtime/engine/image-grid.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { evaluate, evaluationGrid, reportJson, reportMarkdown, worldSubjectCheck } from '../../src/runtime/rewards/evaluate.js';
 import { type EvalPromptSet, evalPromptSet } from '../../src/runtime/rewards/prompt-sets.js';
 import type { ImageEmbedder } from '../../src/runtime/rewards/types.js';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { loadRewardModel } from '../../src/runtime/rewards/index.js';
 import { meanPairwiseCosine, selfSimilarity } from '../../src/runtime/rewards/metrics.js';
 import { SUBJECTS, TYPICAL_DEGRADATION, baseTrainingExamples, degrade, subjectReferences } from '../../src/runtime/world/index.js';

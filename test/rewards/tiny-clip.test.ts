@@ -13,7 +13,7 @@ import { imageBatch } from '../../src/runtime/engine/image.js';
 import { FusedAdamW } from '../../src/runtime/engine/optim/fused-adamw.js';
 import { encodeSafetensors } from '../../src/runtime/engine/safetensors.js';
 import { Session } from '../../src/runtime/engine/session.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { RandomInit, WeightsSource } from '../../src/runtime/onnx/params.js';
 import { resampleImages, toNchw } from '../../src/runtime/rewards/resample.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { ACTIVITIES, CONTEXT_EXCLUDED_COLORS, CONTEXTS, OBJECT_CLASSES } from '../../src/runtime/world/attributes.js';
 import { layoutScene } from '../../src/runtime/world/layout.js';
 import { baseTrainingExamples } from '../../src/runtime/world/prompts.js';

@@ -3,7 +3,7 @@
 // prompt of the world can hold.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { caption, parsePrompt, promptWords, worldVocabulary } from '../../src/runtime/world/grammar.js';
 import { allSubjectPrompts, baseTrainingCaptions } from '../../src/runtime/world/prompts.js';
 import { sampleScene } from '../../src/runtime/world/sample.js';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { concatImages } from '../../src/runtime/engine/image.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { ACTIVITIES } from '../../src/runtime/world/attributes.js';
 import { TYPICAL_DEGRADATION, degrade } from '../../src/runtime/world/degrade.js';
 import { caption } from '../../src/runtime/world/grammar.js';

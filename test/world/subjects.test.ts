@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { SEEN_ACTIVITIES, UNSEEN_ACTIVITIES } from '../../src/runtime/world/attributes.js';
 import { WorldOracle } from '../../src/runtime/world/oracle/oracle.js';
 import { promptSetOptions, subjectPrompts } from '../../src/runtime/world/prompts.js';

@@ -5,7 +5,7 @@
 import { GraphBuilder, type Sym } from '../onnx/builder.js';
 import type { Graph, IRNode } from '../onnx/ir.js';
 import * as op from '../onnx/ops/index.js';
-import { BYTES_PER_ELEMENT, type DType, numel } from '../engine/tensor.js';
+import { BYTES_PER_ELEMENT, type DType, numel } from '../onnx/tensor.js';
 
 export interface CheckpointPlan {
   /** Forward nodes by segment, in graph order. The last segment is not recomputed: its values are fresh anyway. */

@@ -5,7 +5,7 @@ import type { Optimizer, ParamMap } from '../engine/optim/common.js';
 import { clipGradNorm } from '../engine/optim/clip.js';
 import { type FlatLayout, gather, layoutOf, viewsOf } from '../engine/optim/flat.js';
 import { Session, type SessionOptions } from '../engine/session.js';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 import type { TrainingGraph } from './training-graph.js';
 
 export interface StepResult {

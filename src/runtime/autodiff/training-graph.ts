@@ -1,6 +1,6 @@
 // Turns a forward graph with a scalar loss into a training graph: the chosen parameters become graph inputs (so one
 // session serves every step with fresh weights) and the graph outputs the loss and one gradient per parameter.
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 import type { Graph } from '../onnx/ir.js';
 import { backward } from './backward.js';
 import { type CheckpointPlan, planCheckpoints, recomputeSegments } from './checkpointing.js';

@@ -7,7 +7,7 @@
 // Here t' = t - T//N, and ab_t' for t' < 0 is the schedule's final alpha_cumprod (ab[0] for SD1.5, which is also what
 // ddpo-pytorch's clamp of t' to 0 gives). Two forms: a host function on Float32Arrays for sampling (float64 math), and
 // a graph function that builds log p in ONNX ops from a symbolic eps, so the gradient reaches the UNet.
-import { type HostTensor, tensor } from '../engine/tensor.js';
+import { type HostTensor, tensor } from '../onnx/tensor.js';
 import type { GraphBuilder, Sym } from '../onnx/builder.js';
 import * as op from '../onnx/ops/index.js';
 import { perSample } from './ddpm.js';

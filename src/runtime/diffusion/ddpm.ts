@@ -1,7 +1,7 @@
 // Training-time forward noising (DDPM q(z_t | z_0)): z_t = sqrt(ab_t) z_0 + sqrt(1 - ab_t) n, per sample, and the
 // uniform draw of training timesteps.
-import type { Rng } from '../engine/random.js';
-import { type HostTensor, tensor } from '../engine/tensor.js';
+import type { Rng } from '../onnx/random.js';
+import { type HostTensor, tensor } from '../onnx/tensor.js';
 import type { NoiseSchedule } from './schedule.js';
 
 function float32Data(t: HostTensor, what: string): Float32Array {

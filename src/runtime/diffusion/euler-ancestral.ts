@@ -2,7 +2,7 @@
 // sigma(t) = sqrt((1 - ab_t) / ab_t), x_sigma = x0 + sigma n. The model sees x / sqrt(sigma^2 + 1) (scale_model_input,
 // which turns x_sigma back into a DDPM-scaled z_t) at timestep t. Each step is an Euler step of the probability-flow
 // ODE down to sigma_down plus fresh noise of std sigma_up, with sigma_down^2 + sigma_up^2 = sigma_next^2.
-import { type HostTensor, tensor } from '../engine/tensor.js';
+import { type HostTensor, tensor } from '../onnx/tensor.js';
 import type { NoiseSchedule } from './schedule.js';
 
 export interface EulerAncestralPlan {

@@ -1,6 +1,6 @@
 // Classifier-free guidance: the UNet runs once on the batch [uncond; cond] (2B samples) and
 // eps = eps_u + w (eps_c - eps_u). Host form for sampling, graph form for training through the guided eps (DDPO).
-import { type HostTensor, tensor } from '../engine/tensor.js';
+import { type HostTensor, tensor } from '../onnx/tensor.js';
 import type { Sym } from '../onnx/builder.js';
 import * as op from '../onnx/ops/index.js';
 

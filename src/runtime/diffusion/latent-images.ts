@@ -2,8 +2,8 @@
 // latent scale (z = 0.18215 E(x), x = D(z / 0.18215)) and the conversions between ImageBatch ([B,H,W,C] in [0, 1])
 // and the VAE's [B,3,H,W] in [-1, 1].
 import { imageBatch, type ImageBatch } from '../engine/image.js';
-import type { Rng } from '../engine/random.js';
-import { type HostTensor, tensor } from '../engine/tensor.js';
+import type { Rng } from '../onnx/random.js';
+import { type HostTensor, tensor } from '../onnx/tensor.js';
 
 export const SD_LATENT_SCALE = 0.18215;
 

@@ -1,8 +1,8 @@
 // Text-to-latents sampling, independent of the model: a Denoiser predicts noise, the sampler does classifier-free
 // guidance (one batched call on [uncond; cond]), the scheduler step, per-sample seeded noise, progress, cancellation,
 // and (for DDPO) the recorded trajectory with each step's log-probability.
-import { Rng } from '../engine/random.js';
-import { type HostTensor, numel, tensor } from '../engine/tensor.js';
+import { Rng } from '../onnx/random.js';
+import { type HostTensor, numel, tensor } from '../onnx/tensor.js';
 import { ddimPrevTimestep, ddimStep } from './ddim.js';
 import { eulerAncestralPlan, eulerAncestralScaleInput, eulerAncestralStep } from './euler-ancestral.js';
 import { combineGuidance } from './guidance.js';

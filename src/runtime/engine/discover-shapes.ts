@@ -2,7 +2,7 @@
 // One run that exposes every intermediate as an output reveals them all for concrete inputs.
 import type { Graph } from '../onnx/ir.js';
 import { Session } from './session.js';
-import type { HostTensor } from './tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 
 export async function discoverShapes(graph: Graph, feeds: Record<string, HostTensor>): Promise<void> {
   const known = new Set(graph.outputs);

@@ -1,6 +1,6 @@
 // The safetensors header: dtype names, JSON parsing with the reference implementation's validation, and header
 // building in the reference writer's layout. Shared by the file reader/writer and the in-memory codec.
-import { allocate, BYTES_PER_ELEMENT, numel, type DType, type HostTensor } from './tensor.js';
+import { allocate, BYTES_PER_ELEMENT, numel, type DType, type HostTensor } from '../onnx/tensor.js';
 
 /** safetensors dtype name -> our DType. Other safetensors dtypes are sized (so files holding them still validate) but not readable. */
 export const FROM_ST: Readonly<Record<string, DType>> = {

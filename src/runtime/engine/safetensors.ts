@@ -3,8 +3,8 @@
 // so a multi-GB checkpoint never sits in memory twice and files over 2 GiB work.
 // Assumes a little-endian host (x86, ARM): raw bytes go straight into typed arrays without byte swapping.
 import * as fs from 'node:fs';
-import { allocate, BYTES_PER_ELEMENT, numel, type DType, type HostTensor, type TensorArray } from './tensor.js';
-import { float16ArrayToFloat32, bfloat16ArrayToFloat32 } from './half.js';
+import { allocate, BYTES_PER_ELEMENT, numel, type DType, type HostTensor, type TensorArray } from '../onnx/tensor.js';
+import { float16ArrayToFloat32, bfloat16ArrayToFloat32 } from '../onnx/half.js';
 import { MAX_HEADER_BYTES, parseHeader, planHeader, planLayout, type TensorEntry, type TensorLayout } from './safetensors-header.js';
 
 export interface SafetensorsTensorInfo {

@@ -10,7 +10,7 @@ import { lowerForWebGpu } from '../onnx/lower-for-webgpu.js';
 import { onnx } from '../onnx/proto.js';
 import { bytesOf, externalTensorProto } from '../onnx/tensor-proto.js';
 import { describeAdapter, type GpuAdapter, machineAdapters } from './gpu-adapter.js';
-import type { DType, HostTensor } from './tensor.js';
+import type { DType, HostTensor } from '../onnx/tensor.js';
 
 export type ExecutionProvider = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 

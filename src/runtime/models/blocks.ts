@@ -5,7 +5,7 @@ import type { Sym } from '../onnx/builder.js';
 import { attention, conv2d, gelu, groupNorm, type LayerContext, layerNorm, linear, silu } from '../onnx/layers.js';
 import * as op from '../onnx/ops/index.js';
 import type { ParamSource } from '../onnx/params.js';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 
 export interface NormOptions {
   groups: number;

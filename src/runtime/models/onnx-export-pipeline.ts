@@ -2,11 +2,11 @@
 // size, so each network gets one session. Inputs are cast to the element types the models declare (fp16 exports take
 // and give float16; timesteps may be int64), outputs come back as float32.
 import type { ImageBatch } from '../engine/image.js';
-import { float16ArrayToFloat32, float32ArrayToFloat16 } from '../engine/half.js';
-import type { Rng } from '../engine/random.js';
+import { float16ArrayToFloat32, float32ArrayToFloat16 } from '../onnx/half.js';
+import type { Rng } from '../onnx/random.js';
 import { SessionPool } from '../engine/session-pool.js';
 import { Session, type SessionOptions } from '../engine/session.js';
-import { type HostTensor, tensor } from '../engine/tensor.js';
+import { type HostTensor, tensor } from '../onnx/tensor.js';
 import { decodeLatents, encodeImages } from '../diffusion/latent-images.js';
 import type { Denoiser } from '../diffusion/sampler.js';
 import { NoiseSchedule } from '../diffusion/schedule.js';

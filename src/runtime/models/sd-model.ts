@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeSafetensors } from '../engine/safetensors.js';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 import { ClipTokenizer } from '../diffusion/tokenizer.js';
 import { loadSchedulerConfig, type SchedulerConfig, SD15_SCHEDULER_CONFIG } from '../diffusion/schedule.js';
 import { CLIP_TEXT_SD15, type ClipTextConfig, clipTextConfigFromJson, clipTextParamShapes } from './clip-text.js';

@@ -4,11 +4,11 @@
 import type { ImageBatch } from '../engine/image.js';
 import { SessionPool } from '../engine/session-pool.js';
 import { Session, type SessionOptions } from '../engine/session.js';
-import { type HostTensor, tensor } from '../engine/tensor.js';
+import { type HostTensor, tensor } from '../onnx/tensor.js';
 import { decodeLatents, encodeImages } from '../diffusion/latent-images.js';
 import type { Denoiser } from '../diffusion/sampler.js';
 import { NoiseSchedule } from '../diffusion/schedule.js';
-import { Rng } from '../engine/random.js';
+import { Rng } from '../onnx/random.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { toFloat16 } from '../onnx/float16.js';
 import { isLoraParam, type LoraConfig } from '../onnx/layers.js';

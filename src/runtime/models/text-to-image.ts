@@ -1,8 +1,8 @@
 // What sampling needs of a Stable Diffusion model, whichever way its networks run: graphs built from the weights
 // (SdPipeline) or the sessions of an ONNX export (OnnxExportPipeline). Text-to-image itself is the same for both.
 import type { ImageBatch } from '../engine/image.js';
-import type { Rng } from '../engine/random.js';
-import type { HostTensor } from '../engine/tensor.js';
+import type { Rng } from '../onnx/random.js';
+import type { HostTensor } from '../onnx/tensor.js';
 import { type Denoiser, type SamplerName, sampleLatents, type Trajectory } from '../diffusion/sampler.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 

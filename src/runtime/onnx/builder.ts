@@ -1,7 +1,7 @@
 // Builds graphs from TypeScript: symbolic tensors with static shapes, ops that infer their output shapes as they are
 // added, named parameters, and constants deduplicated by value.
 import { createHash } from 'node:crypto';
-import { type DType, type HostTensor, numel, tensor } from '../engine/tensor.js';
+import { type DType, type HostTensor, numel, tensor } from './tensor.js';
 import { type Attrs, Graph, type IRNode, shapeStr } from './ir.js';
 import { inferRule, ShapeError } from './ops/registry.js';
 import './ops/all.js';

@@ -5,8 +5,8 @@
 // (and build-time constants) stays float32, and its result is cast where half-precision nodes use it. Resize's roi
 // and scales must be float32 whatever the data type, so they are left alone. onnxruntime's CPU provider runs float16
 // nodes it has no kernel for through casts of its own, so the rewritten graph runs everywhere.
-import { float32ArrayToFloat16 } from '../engine/half.js';
-import type { HostTensor } from '../engine/tensor.js';
+import { float32ArrayToFloat16 } from './half.js';
+import type { HostTensor } from './tensor.js';
 import { A, Graph, type IRNode } from './ir.js';
 
 const FLOAT = 1;

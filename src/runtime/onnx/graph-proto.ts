@@ -1,5 +1,5 @@
 // Graph <-> ONNX ModelProto.
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from './tensor.js';
 import { type AttrValue, type Attrs, Graph, type IRNode } from './ir.js';
 import { DTYPE_CODES, dtypeOfCode } from './ops/math.js';
 import { type IAttributeProto, type INodeProto, type ITensorProto, type IValueInfoProto, type ModelProto, onnx } from './proto.js';

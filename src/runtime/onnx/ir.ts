@@ -1,6 +1,6 @@
 // The in-memory graph every part of the engine works on: builder output, imported ONNX models and training graphs
 // alike. It mirrors ONNX's GraphProto but keeps shapes for every value, which autodiff needs and ONNX leaves optional.
-import type { DType, HostTensor } from '../engine/tensor.js';
+import type { DType, HostTensor } from './tensor.js';
 
 export type AttrValue =
   | { kind: 'int'; v: number }

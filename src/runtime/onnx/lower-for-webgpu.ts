@@ -5,8 +5,8 @@
 // FusedMatMul kernels are what the gradient rules were tuned on.
 //   FusedMatMul(A, B; transBatchA/B, transA/B, alpha) -> [Transpose] [Transpose] MatMul [Mul alpha]
 //   Sum(x1, ..., xn) -> Add(...Add(x1, x2)..., xn)
-import { float32ToFloat16 } from '../engine/half.js';
-import { tensor } from '../engine/tensor.js';
+import { float32ToFloat16 } from './half.js';
+import { tensor } from './tensor.js';
 import { type Attrs, attrFloat, attrInt, Graph, type IRNode } from './ir.js';
 
 export function lowerForWebGpu(graph: Graph): Graph {

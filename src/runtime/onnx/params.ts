@@ -1,7 +1,7 @@
 // Where parameter values come from when a model is built: fresh initialization or loaded weights. Model code asks
 // for a tensor by name, shape and init rule; the source decides.
-import { type HostTensor, numel, tensor } from '../engine/tensor.js';
-import { Rng } from '../engine/random.js';
+import { type HostTensor, numel, tensor } from './tensor.js';
+import { Rng } from './random.js';
 import { shapeStr } from './ir.js';
 
 export type ParamInit =

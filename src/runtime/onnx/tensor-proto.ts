@@ -1,5 +1,5 @@
 // HostTensor <-> TensorProto, with raw little-endian bytes (what exporters write and onnxruntime reads fastest).
-import { type HostTensor, allocate, BYTES_PER_ELEMENT, numel, type TensorArray } from '../engine/tensor.js';
+import { type HostTensor, allocate, BYTES_PER_ELEMENT, numel, type TensorArray } from './tensor.js';
 import { DTYPE_CODES, dtypeOfCode } from './ops/math.js';
 import { type ITensorProto, onnx } from './proto.js';
 

@@ -36,7 +36,7 @@ import type * as ort from 'onnxruntime-node';
 import { ClipTokenizer } from '../diffusion/tokenizer.js';
 import { type ImageBatch } from '../engine/image.js';
 import { Session, type SessionOptions } from '../engine/session.js';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 import { BertTokenizer } from './bert-tokenizer.js';
 import {
   CLIP_MEAN, CLIP_STD, CLIP_TEXT_LENGTH, IMAGE_REWARD_MEAN, IMAGE_REWARD_STD, IMAGE_REWARD_TEXT_LENGTH, ONNX_REWARD_KINDS, type OnnxRewardKind,

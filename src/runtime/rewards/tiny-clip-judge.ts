@@ -9,7 +9,7 @@ import path from 'node:path';
 import { type ImageBatch } from '../engine/image.js';
 import { decodeSafetensors, toFloat32 } from '../engine/safetensors.js';
 import { Session, type SessionOptions } from '../engine/session.js';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 import { ClipTokenizer } from '../diffusion/tokenizer.js';
 import { WeightsSource } from '../onnx/params.js';
 import { resizeShorterAndCenterCrop, rgbOnly, toNchw } from './resample.js';

@@ -15,7 +15,7 @@ import * as op from '../onnx/ops/index.js';
 import { type ParamInit, type ParamSource, RandomInit } from '../onnx/params.js';
 import { recordParamShapes } from '../models/blocks.js';
 import { type ClipTextConfig, clipText } from '../models/clip-text.js';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 
 export interface TinyClipConfig {
   /** Square input resolution. */

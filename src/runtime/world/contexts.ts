@@ -1,6 +1,6 @@
 // Backgrounds. Patterns have fixed phases (stripes and dots on a grid aligned with the frame) so that a tiny model
 // can learn them exactly; decorations (snowflakes) vary with the scene's detail seed.
-import { Rng } from '../engine/random.js';
+import { Rng } from '../onnx/random.js';
 import type { Context } from './attributes.js';
 import { CONTEXT_RGB, type RGB } from './palette.js';
 import { type Canvas, ellipse, polygon, rect } from './raster.js';

@@ -1,7 +1,7 @@
 // What a small generative model does to an image, approximately: blur, color shifts, blockwise lossy coding and
 // noise. The oracle must keep reading attributes through these (it will judge model samples, not clean renders).
 import { type ImageBatch, imageBatch } from '../engine/image.js';
-import type { Rng } from '../engine/random.js';
+import type { Rng } from '../onnx/random.js';
 
 export interface Degradation {
   /** Gaussian blur sigma in pixels of a 32-pixel image (scaled with the image size); 0 for none. */

@@ -19,7 +19,7 @@ import {
   type Size,
   hasAccessoryColor,
 } from './attributes.js';
-import type { Rng } from '../engine/random.js';
+import type { Rng } from '../onnx/random.js';
 import type { Scene } from './scene.js';
 import { SUBJECTS } from './subjects.js';
 import {

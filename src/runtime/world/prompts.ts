@@ -6,7 +6,7 @@
 // Plus the base model's training set: random base-world scenes and their captions (no subject markings, no triangle
 // plushie).
 import { type ImageBatch } from '../engine/image.js';
-import { Rng } from '../engine/random.js';
+import { Rng } from '../onnx/random.js';
 import { type Activity, COLORS, COMPANIONS, CONTEXT_EXCLUDED_COLORS, CONTEXTS, SEEN_ACTIVITIES, UNSEEN_ACTIVITIES } from './attributes.js';
 import { ACTIVITY_PHRASES, COMPANION_PHRASES, CONTEXT_PHRASES, caption } from './grammar.js';
 import { renderScenes } from './render.js';

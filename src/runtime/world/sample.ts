@@ -1,6 +1,6 @@
 // Random scenes: attribute weights, per-image jitter, and rejection of layouts that do not fit. The same seed gives
 // the same scene; any attribute can be pinned (the sampler draws the rest around it).
-import type { Rng } from '../engine/random.js';
+import type { Rng } from '../onnx/random.js';
 import {
   ACCESSORY_COLORS,
   ACTIVITIES,

@@ -2,7 +2,7 @@
 // shape with its own white markings, shown in a few reference images in different contexts. One is "rare": its class
 // noun describes it badly (base plushies are round with ears; this one is a triangle), as the paper's Phryge is a
 // triangular plushie, so its instance prompt carries a description ("a phr triangle plushie").
-import { Rng } from '../engine/random.js';
+import { Rng } from '../onnx/random.js';
 import { type ImageBatch } from '../engine/image.js';
 import type { ColorName, Context, Marking, ObjectClass, PlushieBody } from './attributes.js';
 import { renderScenes } from './render.js';

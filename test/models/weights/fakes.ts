@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import assert from 'node:assert/strict';
-import { Rng } from '../../../src/runtime/engine/random.js';
-import type { HostTensor } from '../../../src/runtime/engine/tensor.js';
+import { Rng } from '../../../src/runtime/onnx/random.js';
+import type { HostTensor } from '../../../src/runtime/onnx/tensor.js';
 import { componentShapes, type ComponentName, type SdLayout, SD15 } from '../../../src/runtime/models/weights/sd15-layout.js';
 
 export const TINY: SdLayout = {

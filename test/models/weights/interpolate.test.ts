@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HostTensor } from '../../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../../src/runtime/onnx/tensor.js';
 import { interpolateWeights } from '../../../src/runtime/models/weights/interpolate.js';
 
 const f32 = (shape: number[], values: number[]): HostTensor => ({ dtype: 'float32', shape, data: Float32Array.from(values) });

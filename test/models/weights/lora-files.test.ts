@@ -1,9 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { float16ArrayToFloat32, float32ArrayToFloat16 } from '../../../src/runtime/engine/half.js';
-import { Rng } from '../../../src/runtime/engine/random.js';
+import { float16ArrayToFloat32, float32ArrayToFloat16 } from '../../../src/runtime/onnx/half.js';
+import { Rng } from '../../../src/runtime/onnx/random.js';
 import { openSafetensors, writeSafetensors } from '../../../src/runtime/engine/safetensors.js';
-import type { HostTensor } from '../../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../../src/runtime/onnx/tensor.js';
 import { loraNames } from '../../../src/runtime/onnx/layers.js';
 import { kohyaModuleName, loadLora, LORA_ADAPTER_METADATA_KEY, moduleFromKohyaName, saveLora, type LoraWeights } from '../../../src/runtime/models/weights/lora-files.js';
 import { componentShapes } from '../../../src/runtime/models/weights/sd15-layout.js';

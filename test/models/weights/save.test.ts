@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bfloat16ArrayToFloat32, float16ArrayToFloat32, float32ArrayToBfloat16, float32ArrayToFloat16 } from '../../../src/runtime/engine/half.js';
+import { bfloat16ArrayToFloat32, float16ArrayToFloat32, float32ArrayToBfloat16, float32ArrayToFloat16 } from '../../../src/runtime/onnx/half.js';
 import { openSafetensors } from '../../../src/runtime/engine/safetensors.js';
 import { loadComponent } from '../../../src/runtime/models/weights/checkpoint-load.js';
 import { detectCheckpoint } from '../../../src/runtime/models/weights/checkpoint.js';

@@ -7,7 +7,7 @@
 //   ...): Reshape dY to [.., H, s, W, s, ..] and ReduceSum over the s axes, or, for spatial axes and a power-of-two
 //   total factor (x2), the same sum as AveragePool(kernel = stride = s) times s*s: exact, and twice as fast;
 // - anything else: one MatMul per resized axis with a constant [in, out] matrix holding the transposed taps.
-import { float32ArrayToBfloat16, float32ArrayToFloat16 } from '../../engine/half.js';
+import { float32ArrayToBfloat16, float32ArrayToFloat16 } from '../../onnx/half.js';
 import type { Sym } from '../../onnx/builder.js';
 import { A, attrFloat, attrInt, attrInts, attrString } from '../../onnx/ir.js';
 import * as op from '../../onnx/ops/index.js';

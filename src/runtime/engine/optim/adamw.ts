@@ -1,5 +1,5 @@
 // AdamW with torch.optim.AdamW's exact math (amsgrad off): decoupled weight decay first, then bias-corrected Adam.
-import type { HostTensor } from '../tensor.js';
+import type { HostTensor } from '../../onnx/tensor.js';
 import { checkHyper, copyFloat32, countTensor, f32Tensor, gradPairs, readCount, splitKey, type Optimizer, type ParamMap } from './common.js';
 
 export interface AdamWOptions {

@@ -1,5 +1,5 @@
 // What every optimizer shares: the parameter/gradient representation, the interface, and state-dict plumbing.
-import type { HostTensor } from '../tensor.js';
+import type { HostTensor } from '../../onnx/tensor.js';
 
 /** Parameter or gradient name -> flat float32 data. Shapes do not matter to elementwise optimizers. */
 export type ParamMap = Map<string, Float32Array>;

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../onnx/builder.js';
 import * as op from '../../onnx/ops/index.js';
 import { Session, type SessionOptions } from '../session.js';
-import type { HostTensor } from '../tensor.js';
+import type { HostTensor } from '../../onnx/tensor.js';
 import type { AdamWOptions } from './adamw.js';
 import { checkHyper, copyFloat32, countTensor, f32Tensor, type Optimizer, type ParamMap, readCount, splitKey } from './common.js';
 import { contiguousBuffer, type FlatLayout, gather, layoutOf, scatter } from './flat.js';

@@ -1,6 +1,6 @@
 // SGD with torch.optim.SGD's semantics: weight decay added to the gradient, momentum buffer seeded with the first
 // gradient (no dampening on that step), optional Nesterov.
-import type { HostTensor } from '../tensor.js';
+import type { HostTensor } from '../../onnx/tensor.js';
 import { checkHyper, copyFloat32, countTensor, f32Tensor, gradPairs, readCount, splitKey, type Optimizer, type ParamMap } from './common.js';
 
 export interface SGDOptions {

@@ -1,7 +1,7 @@
 // Training checkpoints: parameters, optimizer state, step and free-form JSON in one safetensors file, so a run can
 // resume exactly and other tools can still open the file. Tensors are "param.<name>" and "optim.<key>"; the rest
 // lives in __metadata__ (string values only, hence meta as JSON text).
-import type { HostTensor } from '../tensor.js';
+import type { HostTensor } from '../../onnx/tensor.js';
 import { openSafetensors, writeSafetensors } from '../safetensors.js';
 import { f32Tensor, type Optimizer, type ParamMap } from './common.js';
 

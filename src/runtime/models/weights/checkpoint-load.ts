@@ -3,7 +3,7 @@
 // Safetensors files are read tensor by tensor into their final arrays (tensor-io.ts), so loading a component holds its
 // weights once, plus the largest tensor's half-precision bytes when converting.
 import { toFloat32 } from '../../engine/safetensors.js';
-import type { DType, HostTensor } from '../../engine/tensor.js';
+import type { DType, HostTensor } from '../../onnx/tensor.js';
 import { shapeStr } from '../../onnx/ir.js';
 import { loadModel } from '../../onnx/model-file.js';
 import { type Checkpoint, CheckpointError, checkpointComponents, type DiffusersCheckpoint, type LdmCheckpoint, type OnnxCheckpoint, openChecked } from './checkpoint.js';

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openSafetensors, type SafetensorsFile } from '../../engine/safetensors.js';
-import type { DType } from '../../engine/tensor.js';
+import type { DType } from '../../onnx/tensor.js';
 import { shapeStr } from '../../onnx/ir.js';
 import { LDM_PREFIX } from './ldm-keys.js';
 import type { ComponentName } from './sd15-layout.js';

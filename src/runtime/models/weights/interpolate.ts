@@ -2,7 +2,7 @@
 // pulled part of the way back toward its base (ComfyUI's ModelMergeSimple, diffusers' and kohya's merge scripts).
 // Pulling a DreamBooth model back is the classic trade of subject fidelity for prompt fidelity.
 import { toFloat32 } from '../../engine/safetensors.js';
-import type { HostTensor } from '../../engine/tensor.js';
+import type { HostTensor } from '../../onnx/tensor.js';
 
 /**
  * A new weight map; both maps need the same names and shapes. t = 0 gives `from`, 1 gives `to`. `only` limits the

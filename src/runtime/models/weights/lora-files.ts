@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openSafetensors, type SafetensorsFile } from '../../engine/safetensors.js';
-import type { HostTensor } from '../../engine/tensor.js';
+import type { HostTensor } from '../../onnx/tensor.js';
 import { shapeStr } from '../../onnx/ir.js';
 import { loraNames } from '../../onnx/layers.js';
 import { CheckpointError } from './checkpoint.js';

@@ -3,7 +3,7 @@
 // never holds a second copy of the model. LoRA files are in lora-files.ts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { HostTensor } from '../../engine/tensor.js';
+import type { HostTensor } from '../../onnx/tensor.js';
 import { modelIndexJson, schedulerConfigJson, textEncoderConfigJson, unetConfigJson, vaeConfigJson } from './diffusers-configs.js';
 import { diffusersToLdm, LDM_PREFIX, toLdmShape } from './ldm-keys.js';
 import { KNOWN_BUFFERS, SD15, type ComponentName, type SdLayout } from './sd15-layout.js';

@@ -4,9 +4,9 @@
 // - writing: tensors produced (and cast) one at a time while the file is written, so saving in float16 never builds
 //   a second copy of the model.
 import * as fs from 'node:fs';
-import { float16ArrayToFloat32, bfloat16ArrayToFloat32, float32ArrayToFloat16, float32ArrayToBfloat16 } from '../../engine/half.js';
+import { float16ArrayToFloat32, bfloat16ArrayToFloat32, float32ArrayToFloat16, float32ArrayToBfloat16 } from '../../onnx/half.js';
 import { openSafetensors, toFloat32, type SafetensorsFile } from '../../engine/safetensors.js';
-import { numel, type HostTensor, type TensorArray } from '../../engine/tensor.js';
+import { numel, type HostTensor, type TensorArray } from '../../onnx/tensor.js';
 
 const IO_CHUNK = 1 << 30;
 

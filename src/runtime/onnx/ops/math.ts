@@ -1,5 +1,5 @@
 // Elementwise ops with numpy broadcasting, reductions, softmax and matrix products.
-import type { DType } from '../../engine/tensor.js';
+import type { DType } from '../tensor.js';
 import type { Sym } from '../builder.js';
 import { A, attrInt, attrInts } from '../ir.js';
 import { broadcastShapes, constInts, defineOp, fail, type InferContext, need, normAxis } from './registry.js';

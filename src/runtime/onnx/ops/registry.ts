@@ -1,6 +1,6 @@
 // One shape-inference rule per ONNX op type. The builder runs these as it adds nodes, so a shape error surfaces at
 // build time, naming the op and both shapes, instead of as an opaque onnxruntime failure at run time.
-import type { HostTensor } from '../../engine/tensor.js';
+import type { HostTensor } from '../tensor.js';
 import type { IRNode, ValueInfo } from '../ir.js';
 
 export interface InferContext {

@@ -1,5 +1,5 @@
 // Ops that move, select or reshape data without arithmetic.
-import { numel } from '../../engine/tensor.js';
+import { numel } from '../tensor.js';
 import type { Sym } from '../builder.js';
 import { A, attrInt, attrInts, attrString } from '../ir.js';
 import { broadcastShapes, constInts, defineOp, fail, need, normAxis } from './registry.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   bfloat16ArrayToFloat32, bfloat16ToFloat32, float16ArrayToFloat32, float16ToFloat32,
   float32ArrayToBfloat16, float32ArrayToFloat16, float32ToBfloat16, float32ToFloat16, f32BitsToBf16, f32BitsToF16,
-} from '../../src/runtime/engine/half.js';
+} from '../../src/runtime/onnx/half.js';
 
 const hex = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
 const isHalfNaN = (h: number) => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
