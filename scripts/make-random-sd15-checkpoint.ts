@@ -5,7 +5,7 @@
 //   node --import tsx scripts/make-random-sd15-checkpoint.ts <out.safetensors> [--dtype float32|float16|bfloat16] [--seed N]
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '../src/runtime/engine/random.js';
+import { Rng } from '../src/runtime/onnx/random.js';
 import { diffusersToLdm, LDM_PREFIX, toLdmShape } from '../src/runtime/models/weights/ldm-keys.js';
 import { COMPONENTS, componentShapes, SD15 } from '../src/runtime/models/weights/sd15-layout.js';
 import { castFloat, writeSafetensorsStreamed, type PendingTensor } from '../src/runtime/models/weights/tensor-io.js';

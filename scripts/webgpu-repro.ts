@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { Rng } from '../src/runtime/engine/random.js';
+import { Rng } from '../src/runtime/onnx/random.js';
 import { onnx } from '../src/runtime/onnx/proto.js';
 
 const args = process.argv.slice(2);

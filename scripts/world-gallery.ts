@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { imageBatch, type ImageBatch, imageAt } from '../src/runtime/engine/image.js';
 import { encodePng } from '../src/runtime/engine/image-io.js';
-import { Rng } from '../src/runtime/engine/random.js';
+import { Rng } from '../src/runtime/onnx/random.js';
 import {
   ACTIVITY_FAMILIES,
   COLORS,
