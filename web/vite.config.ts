@@ -1,5 +1,6 @@
 // Builds the editor (web/) into web/dist; the server serves that folder at "/". Paths are relative so the editor
-// also works when served under a prefix.
+// also works when served under a prefix. The editor also bundles the server's browser-safe modules it shares
+// (../src/runtime/graph: the workflow-to-prompt conversion and the wire types), by relative imports.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 

@@ -1,45 +1,63 @@
-// The editor's graph-to-prompt (web/src/graph-to-prompt.ts) against the server's uiToPrompt on the same workflows:
-// both must send the same API prompt for every workflow the graph tests know.
+// The prompt the editor queues, checked in Node: its conversion (web/src/graph-to-prompt.ts, which runs the shared
+// src/runtime/graph/workflow-to-prompt.ts) over /object_info as it arrives (JSON over HTTP), on workflow JSON as
+// saved (0.4 tuples or version 1 objects, not parsed by the server's reader). For every graph fixture it gives the
+// expected prompt; for every workflow the editor is offered it gives the server's own prompt for that file, and one
+// the server's validation accepts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { workflowToPrompt } from '../../web/src/graph-to-prompt.js';
-import type { ObjectInfo, Workflow } from '../../web/src/types.js';
-import { parseWorkflowJson } from '../../src/runtime/graph/workflow-ui.js';
+import { join } from 'node:path';
+import { promptOf } from '../../web/src/graph-to-prompt.js';
+import type { ObjectInfo } from '../../src/runtime/graph/object-info.js';
+import { NodeRegistry } from '../../src/runtime/graph/registry.js';
 import { uiToPrompt } from '../../src/runtime/graph/ui-to-api.js';
-import { fakeRegistry, folders } from '../graph/fake-nodes.js';
+import { validatePrompt } from '../../src/runtime/graph/validate.js';
+import { parseUiWorkflow, type UiWorkflowJsonV04 } from '../../src/runtime/graph/workflow-ui.js';
+import { createRegistry } from '../../src/nodes/index.js';
+import { defaultFolders } from '../../src/runtime/graph/folders.js';
+import type { Folders } from '../../src/runtime/graph/node-api.js';
+import { fakeRegistry, folders as fakeFolders } from '../graph/fake-nodes.js';
+import { REPO_ROOT, WORKFLOWS_DIR } from './fake-server.js';
 import { fakeObjectInfoRegistry } from './fake-nodes.js';
+import { GRAPH_FIXTURES_DIR, graphFixtureCases } from './graph-fixture-cases.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const graphFixtures = join(here, '..', 'graph', 'fixtures');
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+/** /object_info as the editor receives it. */
+const served = (registry: NodeRegistry, f: Folders) => JSON.parse(JSON.stringify(registry.objectInfo(f))) as ObjectInfo;
 
-const cases: [string, string][] = [
-  ['basic.v04.json', 'basic.prompt.json'],
-  ['basic.v1.json', 'basic.prompt.json'],
-  ['reroute-primitive.v04.json', 'reroute-primitive.prompt.json'],
-  ['muted-bypassed.v04.json', 'muted-bypassed.prompt.json'],
-  ['converted-widgets.v1.json', 'converted-widgets.prompt.json'],
-];
+const cases = graphFixtureCases();
 
-const objectInfo = fakeRegistry().objectInfo(folders) as unknown as ObjectInfo;
+test('the graph fixtures are all here', () => {
+  assert.equal(cases.length, 5);
+});
 
 for (const [workflow, expected] of cases)
-  test(`editor graph-to-prompt: ${workflow} gives ${expected}`, () => {
-    const wf = JSON.parse(readFileSync(join(graphFixtures, workflow), 'utf8')) as Workflow;
-    assert.deepEqual(workflowToPrompt(wf, objectInfo), JSON.parse(readFileSync(join(graphFixtures, expected), 'utf8')));
+  test(`editor prompt: ${workflow} gives ${expected}`, () => {
+    const wf = readJson(join(GRAPH_FIXTURES_DIR, workflow)) as UiWorkflowJsonV04;
+    assert.deepEqual(promptOf(wf, served(fakeRegistry(), fakeFolders)), readJson(join(GRAPH_FIXTURES_DIR, expected)));
   });
 
-test('editor graph-to-prompt agrees with the server on the browser-test workflows', () => {
-  const registry = fakeObjectInfoRegistry();
-  const info = registry.objectInfo(folders) as unknown as ObjectInfo;
-  const dir = join(here, 'fixtures', 'workflows');
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-    const text = readFileSync(join(dir, name), 'utf8');
-    const parsed = parseWorkflowJson(text);
-    assert.equal(parsed.kind, 'ui', name);
-    const server = uiToPrompt((parsed as { kind: 'ui'; workflow: Parameters<typeof uiToPrompt>[0] }).workflow, registry, folders);
-    assert.deepEqual(workflowToPrompt(JSON.parse(text) as Workflow, info), server, name);
+/** The prompt the editor queues for each workflow in `dir` is the server's for that file, and passes validation (the
+ * nodes' own checks aside: they look for files, such as subject images, that these tests do not have). */
+function checkOffered(dir: string, registry: NodeRegistry, folders: Folders): void {
+  const info = served(registry, folders);
+  const schemaChecksOnly = new NodeRegistry(registry.all().map((d) => ({ ...d, validate: undefined })));
+  const names = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.ok(names.length > 0);
+  for (const name of names) {
+    const file = readJson(join(dir, name)) as UiWorkflowJsonV04;
+    const prompt = promptOf(file, info);
+    assert.deepEqual(prompt, uiToPrompt(parseUiWorkflow(file), registry, folders), name);
+    const accepted = validatePrompt(prompt, schemaChecksOnly, folders);
+    assert.deepEqual(accepted.nodeErrors, {}, name);
+    assert.ok(accepted.outputs.length > 0, name);
   }
+}
+
+test("the browser tests' workflows: the editor queues the server's prompt, and the server accepts it", () => {
+  checkOffered(WORKFLOWS_DIR, fakeObjectInfoRegistry(), fakeFolders);
+});
+
+test("the examples menu's workflows (workflows/): the editor queues the server's prompt, and the server accepts it", () => {
+  checkOffered(join(REPO_ROOT, 'workflows'), createRegistry(), defaultFolders());
 });

@@ -11,8 +11,9 @@ import type { Page } from 'playwright-core';
 import { parseUiWorkflow } from '../../src/runtime/graph/workflow-ui.js';
 import { uiToPrompt } from '../../src/runtime/graph/ui-to-api.js';
 import { folders } from '../graph/fake-nodes.js';
-import { REPO_ROOT, WORKFLOWS_DIR, startFakeServer } from './fake-server.js';
+import { WORKFLOWS_DIR, startFakeServer } from './fake-server.js';
 import { fakeObjectInfoRegistry } from './fake-nodes.js';
+import { GRAPH_FIXTURES_DIR, graphFixtureCases } from './graph-fixture-cases.js';
 import { type Browser, type Target, countEvents, ensureWebBuilt, hasChromium, inApp, launchBrowser, openEditor, seenEvents, uncaughtErrors, screenshot, startTarget, toScreen, waitInApp } from './harness.js';
 import { testPicture } from './png-encode.js';
 
@@ -261,14 +262,9 @@ describe('editor in Chromium', { skip }, () => {
   });
 
   test('workflows with reroutes, primitives, notes, muted and bypassed nodes give the server\'s prompt after loading', { skip: fakeOnly }, async () => {
-    const dir = join(REPO_ROOT, 'test', 'graph', 'fixtures');
-    const cases: [string, string][] = [
-      ['basic.v04.json', 'basic.prompt.json'],
-      ['basic.v1.json', 'basic.prompt.json'],
-      ['reroute-primitive.v04.json', 'reroute-primitive.prompt.json'],
-      ['muted-bypassed.v04.json', 'muted-bypassed.prompt.json'],
-      ['converted-widgets.v1.json', 'converted-widgets.prompt.json'],
-    ];
+    const dir = GRAPH_FIXTURES_DIR;
+    const cases = graphFixtureCases();
+    assert.equal(cases.length, 5);
     for (const [workflow, expected] of cases) {
       const wf = JSON.parse(readFileSync(join(dir, workflow), 'utf8'));
       const prompt = await inApp(page, (app, w) => (app.loadWorkflow(w, 'case'), app.toPrompt()), wf);

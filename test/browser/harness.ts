@@ -25,10 +25,11 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds web/dist when it is missing or older than web/src (so tests never run a stale editor). */
+/** Builds web/dist when it is missing or older than its sources (so tests never run a stale editor): web/src, and the
+ * shared modules in src/runtime/graph that the editor bundles. */
 export function ensureWebBuilt(): void {
   const index = join(DIST_DIR, 'index.html');
-  const sources = [join(REPO_ROOT, 'web', 'src'), join(REPO_ROOT, 'web', 'index.html')];
+  const sources = [join(REPO_ROOT, 'web', 'src'), join(REPO_ROOT, 'web', 'index.html'), join(REPO_ROOT, 'src', 'runtime', 'graph')];
   const stale = !existsSync(index) || sources.some((s) => existsSync(s) && (statSync(s).isDirectory() ? newestMtime(s) : statSync(s).mtimeMs) > statSync(index).mtimeMs);
   if (!stale) return;
   const r = spawnSync('npm', ['run', '--silent', 'build:web'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

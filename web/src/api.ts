@@ -1,5 +1,8 @@
 // The server's HTTP API (ComfyUI's routes under /api), plus the project's /api/workflows for example files.
-import type { History, ImageRef, ObjectInfo, Prompt, QueuePromptResponse, QueueState, UploadResult, Workflow } from './types.js';
+import type { ObjectInfo } from '../../src/runtime/graph/object-info.js';
+import type { Prompt } from '../../src/runtime/graph/prompt.js';
+import type { UiWorkflowJsonV04 } from '../../src/runtime/graph/workflow-ui.js';
+import type { History, ImageRef, QueuePromptResponse, QueueState, UploadResult } from './protocol.js';
 
 /** A non-2xx answer; `body` is the parsed JSON error when there is one (ComfyUI's {error, node_errors}). */
 export class ApiError extends Error {
@@ -41,7 +44,7 @@ export class ApiClient {
     return this.request('/object_info');
   }
 
-  queuePrompt(prompt: Prompt, clientId: string, workflow: Workflow): Promise<QueuePromptResponse> {
+  queuePrompt(prompt: Prompt, clientId: string, workflow: UiWorkflowJsonV04): Promise<QueuePromptResponse> {
     return this.post('/prompt', { prompt, client_id: clientId, extra_data: { extra_pnginfo: { workflow } } });
   }
 

@@ -4,16 +4,20 @@ import { ApiClient, ApiError } from './api.js';
 import { ChartPanel } from './chart-panel.js';
 import { bindExecution } from './execution.js';
 import { FRONTEND_NODE_TYPES, registerFrontendNodes } from './frontend-nodes.js';
-import { MODE_BYPASS, MODE_MUTED, workflowToPrompt } from './graph-to-prompt.js';
+import { MODE_BYPASS, MODE_MUTED, type WorkflowGraph } from '../../src/runtime/graph/workflow-to-prompt.js';
+import { promptOf, serializeGraph } from './graph-to-prompt.js';
 import { LiveState } from './live.js';
 import { entryOf, registerSchemaNodes, schemaOf } from './node-factory.js';
 import { NodeSearch, type SearchItem } from './node-search.js';
 import { QueuePanel } from './queue-panel.js';
-import { orderedInputs, outputsOf } from './schema.js';
+import { inputsOf, outputsOf } from '../../src/runtime/graph/input-schema.js';
 import { editTextInPlace } from './text-editor.js';
 import { toast } from './toast.js';
 import { Toolbar } from './toolbar.js';
-import type { ObjectInfo, Prompt, QueuePromptResponse, Workflow } from './types.js';
+import type { ObjectInfo } from '../../src/runtime/graph/object-info.js';
+import type { Prompt } from '../../src/runtime/graph/prompt.js';
+import type { UiWorkflowJsonV04 } from '../../src/runtime/graph/workflow-ui.js';
+import type { QueuePromptResponse } from './protocol.js';
 import { applySeedControls } from './widgets.js';
 import { downloadJson, fileNameFor, readWorkflowFile } from './workflow-io.js';
 import { ExecutionSocket } from './ws.js';
@@ -48,7 +52,7 @@ export class Editor {
   objectInfo: ObjectInfo = {};
   workflowName = 'workflow';
   /** The last POST /prompt body, for debugging and tests. */
-  lastQueued?: { prompt: Prompt; workflow: Workflow };
+  lastQueued?: { prompt: Prompt; workflow: UiWorkflowJsonV04 };
 
   constructor(readonly api: ApiClient) {
     const el = document.getElementById('graph-canvas') as HTMLCanvasElement;
@@ -115,7 +119,7 @@ export class Editor {
     let restored = false;
     if (saved) {
       try {
-        const { workflow, name } = JSON.parse(saved) as { workflow: Workflow; name: string };
+        const { workflow, name } = JSON.parse(saved) as { workflow: WorkflowGraph; name: string };
         restored = this.loadWorkflow(workflow, name);
       } catch {
         /* a bad saved graph is ignored */
@@ -138,16 +142,16 @@ export class Editor {
 
   // ---- graph <-> files ----
 
-  serialize(): Workflow {
-    return this.graph.serialize({ sortNodes: true }) as unknown as Workflow;
+  serialize(): UiWorkflowJsonV04 {
+    return serializeGraph(this.graph);
   }
 
   toPrompt(): Prompt {
-    return workflowToPrompt(this.serialize(), this.objectInfo);
+    return promptOf(this.serialize(), this.objectInfo);
   }
 
   /** Replaces the graph with `workflow`; false (and a message) when it cannot be read. */
-  loadWorkflow(workflow: Workflow, name = 'workflow'): boolean {
+  loadWorkflow(workflow: WorkflowGraph, name = 'workflow'): boolean {
     this.live.clear();
     this.charts.clear();
     try {
@@ -212,7 +216,7 @@ export class Editor {
   async loadExample(name: string): Promise<void> {
     try {
       const value = await this.api.workflow(name);
-      const wf = value as Workflow;
+      const wf = value as WorkflowGraph;
       if (Array.isArray(wf?.nodes)) this.loadWorkflow(wf, name);
       else if (value && typeof value === 'object') this.loadApiPrompt(value as Prompt, name);
     } catch (e) {
@@ -240,7 +244,7 @@ export class Editor {
 
   async queue(): Promise<QueuePromptResponse | undefined> {
     const workflow = this.serialize();
-    const prompt = workflowToPrompt(workflow, this.objectInfo);
+    const prompt = promptOf(workflow, this.objectInfo);
     for (const n of this.graph.nodes) n.has_errors = false;
     for (const id of Object.keys(this.live.snapshot())) {
       const s = this.live.get(id);
@@ -295,7 +299,7 @@ export class Editor {
       title: entry.display_name || type,
       category: entry.category ?? '',
       description: entry.description ?? '',
-      inputTypes: orderedInputs(entry).map((i) => i.type),
+      inputTypes: inputsOf(entry).map((i) => i.type),
       outputTypes: outputsOf(entry).map((o) => o.type),
     }));
     for (const f of FRONTEND_NODE_TYPES)

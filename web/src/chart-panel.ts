@@ -2,7 +2,7 @@
 // fed by the server's training_metrics events.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { TrainingMetricsData } from './types.js';
+import type { TrainingMetricsData } from './protocol.js';
 
 interface Series {
   steps: number[];

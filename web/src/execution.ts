@@ -6,7 +6,7 @@ import type { ChartPanel } from './chart-panel.js';
 import type { LiveState } from './live.js';
 import type { QueuePanel } from './queue-panel.js';
 import { toast } from './toast.js';
-import type { ImageRef } from './types.js';
+import type { ImageRef } from './protocol.js';
 import { ensurePreviewWidget } from './widgets.js';
 import type { ExecutionSocket } from './ws.js';
 

@@ -5,7 +5,7 @@ import { LGraphNode, LiteGraph, TitleMode } from '@comfyorg/litegraph';
 type ISerialisedNode = Parameters<LGraphNode['configure']>[0];
 type ConnectInput = Parameters<NonNullable<LGraphNode['onConnectOutput']>>[2];
 import { entryOf } from './node-factory.js';
-import { orderedInputs } from './schema.js';
+import { inputsOf } from '../../src/runtime/graph/input-schema.js';
 import { type WidgetEnv, addInputWidgets, addMultilineWidget } from './widgets.js';
 
 class RerouteNode extends LGraphNode {
@@ -89,7 +89,7 @@ function primitiveClass(env: WidgetEnv): typeof LGraphNode {
       const slot = target && link ? target.inputs[link.target_slot] : undefined;
       const name = slot?.widget?.name;
       const entry = target ? entryOf(target) : undefined;
-      const input = entry && name ? orderedInputs(entry).find((i) => i.name === name) : undefined;
+      const input = entry && name ? inputsOf(entry).find((i) => i.name === name) : undefined;
       if (!target || !input) return;
       addInputWidgets(this, { ...input, name: 'value' }, env);
       const targetWidget = target.widgets?.find((w) => w.name === name);

@@ -1,19 +1,12 @@
 // LiteGraph node types built from /object_info: sockets for link inputs and outputs, a widget (with its own input
 // socket, so a link can drive it) for every widget input, in ComfyUI's order. Loading keeps the file's slots and
-// reads widgets_values with the server's rules.
+// reads widgets_values by the rules the conversion reads them by.
 import { LGraphNode, LiteGraph, RenderShape } from '@comfyorg/litegraph';
+import { inputsOf, outputsOf } from '../../src/runtime/graph/input-schema.js';
+import type { ObjectInfo, ObjectInfoEntry } from '../../src/runtime/graph/object-info.js';
+import { storedWidgets } from '../../src/runtime/graph/widget-values.js';
+import { MODE_BYPASS, MODE_MUTED } from '../../src/runtime/graph/workflow-to-prompt.js';
 import { type LiveState, drawLiveDecorations, installRunningOutline } from './live.js';
-import {
-  UPLOAD_WIDGET_VALUE,
-  hasControlAfterGenerate,
-  hasImageUpload,
-  isControlValue,
-  orderedInputs,
-  outputsOf,
-  widgetInputs,
-} from './schema.js';
-import { MODE_BYPASS, MODE_MUTED } from './graph-to-prompt.js';
-import type { ObjectInfo, ObjectInfoEntry } from './types.js';
 import { CONTROL_WIDGET_NAME, type WidgetEnv, addInputWidgets } from './widgets.js';
 
 type ISerialisedNode = Parameters<LGraphNode['configure']>[0];
@@ -22,7 +15,7 @@ export interface NodeFactoryEnv extends WidgetEnv {
   live: LiveState;
 }
 
-/** Node types by class, as the factory registered them (for search and for graph-to-prompt). */
+/** Node types by class, as the factory registered them (for search, and to know a node's class). */
 export const schemaOf = new Map<string, ObjectInfoEntry>();
 
 const NODE_MIN_WIDTH = 240;
@@ -36,7 +29,7 @@ export function registerSchemaNodes(objectInfo: ObjectInfo, env: NodeFactoryEnv)
 
 function schemaNodeClass(type: string, entry: ObjectInfoEntry, env: NodeFactoryEnv): typeof LGraphNode {
   const title = entry.display_name || type;
-  const inputs = orderedInputs(entry);
+  const inputs = inputsOf(entry);
   const outputs = outputsOf(entry);
 
   class SchemaNode extends LGraphNode {
@@ -92,35 +85,21 @@ function schemaNodeClass(type: string, entry: ObjectInfoEntry, env: NodeFactoryE
  * at the end, so the file's link slot indices stay valid. */
 function reconcileSlots(node: LGraphNode, entry: ObjectInfoEntry): void {
   const has = (name: string) => node.inputs.some((s) => s.name === name || s.widget?.name === name);
-  for (const input of orderedInputs(entry)) {
+  for (const input of inputsOf(entry)) {
     if (has(input.name)) continue;
     if (input.widget) node.addInput(input.name, input.type, { widget: { name: input.name } });
     else node.addInput(input.name, input.type);
   }
 }
 
-/** widgets_values with the server's reading: positional over widget inputs, a seed's control value and an upload
- * button's value only when present; or keyed by widget name. */
+/** widgets_values read by the shared rules (widget-values.ts), which the conversion reads them by too. */
 export function applyWidgetValues(node: LGraphNode, entry: ObjectInfoEntry, wv: unknown): void {
   const widgets = node.widgets ?? [];
-  const byName = (name: string) => widgets.find((w) => w.name === name);
-  const controlFor = (name: string) => widgets.find((w) => w.name === CONTROL_WIDGET_NAME && (w as { linkedTo?: string }).linkedTo === name);
-  let i = 0;
-  for (const input of widgetInputs(entry)) {
-    const w = byName(input.name);
-    if (Array.isArray(wv)) {
-      if (i >= wv.length) break;
-      if (w) w.value = wv[i] as never;
-      i++;
-      if (hasControlAfterGenerate(input)) {
-        // A file without the control value (older, or written by hand) keeps its seed: "fixed".
-        const control = controlFor(input.name);
-        if (control) control.value = (isControlValue(wv[i]) ? wv[i] : 'fixed') as never;
-        if (isControlValue(wv[i])) i++;
-      } else if (hasImageUpload(input) && wv[i] === UPLOAD_WIDGET_VALUE) i++;
-    } else if (wv && typeof wv === 'object' && Object.hasOwn(wv, input.name)) {
-      if (w) w.value = (wv as Record<string, unknown>)[input.name] as never;
-    }
+  for (const { input, value, control } of storedWidgets(entry, wv)) {
+    const w = widgets.find((x) => x.name === input.name);
+    if (w) w.value = value as never;
+    const controlWidget = control === undefined ? undefined : widgets.find((x) => x.name === CONTROL_WIDGET_NAME && (x as { linkedTo?: string }).linkedTo === input.name);
+    if (controlWidget) controlWidget.value = control as never;
   }
 }
 

@@ -1,141 +1,19 @@
-// Shapes of what the server speaks (ComfyUI's API): /object_info entries, workflow JSON, WebSocket messages.
+// What the server speaks that the editor reads beyond the shared modules: HTTP answers and WebSocket messages. The
+// shapes the server declares itself (/object_info entries, prompts, workflows, history, node errors) are imported
+// from its own files, so there is one definition of each.
+import type { NodeErrors } from '../../src/runtime/graph/errors.js';
+import type { HistoryEntry } from '../../src/server/history-entry.js';
+import type { QueueItem } from '../../src/server/job.js';
 
-/** Options of one input, as /object_info lists them. */
-export interface InputOptions {
-  default?: unknown;
-  min?: number;
-  max?: number;
-  step?: number;
-  round?: number | false;
-  multiline?: boolean;
-  placeholder?: string;
-  tooltip?: string;
-  forceInput?: boolean;
-  control_after_generate?: boolean;
-  image_upload?: boolean;
-  label_on?: string;
-  label_off?: string;
-  /** Newer ComfyUI combos: ["COMBO", {options: [...]}]. */
-  options?: unknown[];
-  [k: string]: unknown;
-}
-
-/** [TYPE, options] or [[choices], options]. */
-export type InputDef = [string | unknown[], InputOptions?] | [string | unknown[]];
-
-export interface ObjectInfoEntry {
-  input: { required?: Record<string, InputDef>; optional?: Record<string, InputDef>; hidden?: Record<string, unknown> };
-  input_order?: { required?: string[]; optional?: string[] };
-  output: (string | unknown[])[];
-  output_is_list?: boolean[];
-  output_name?: string[];
-  output_tooltips?: (string | null)[];
-  name: string;
-  display_name?: string;
-  description?: string;
-  category?: string;
-  output_node?: boolean;
-  python_module?: string;
-}
-
-export type ObjectInfo = Record<string, ObjectInfoEntry>;
-
-// ---- workflow JSON (UI format, version 0.4 as written; version 1 is read by litegraph) ----
-
-export type SlotType = string | number | string[];
-
-export interface WorkflowInput {
-  name: string;
-  type: SlotType;
-  link: number | null;
-  widget?: { name: string };
-  [k: string]: unknown;
-}
-
-export interface WorkflowOutput {
-  name: string;
-  type: SlotType;
-  links: number[] | null;
-  slot_index?: number;
-  widget?: { name: string };
-  [k: string]: unknown;
-}
-
-export interface WorkflowNode {
-  id: number | string;
-  type: string;
-  pos: [number, number] | Record<string, number>;
-  size: [number, number] | Record<string, number>;
-  flags?: Record<string, unknown>;
-  order?: number;
-  mode?: number;
-  inputs?: WorkflowInput[];
-  outputs?: WorkflowOutput[];
-  properties?: Record<string, unknown>;
-  widgets_values?: unknown[] | Record<string, unknown>;
-  title?: string;
-  [k: string]: unknown;
-}
-
-/** [id, origin_id, origin_slot, target_id, target_slot, type] */
-export type WorkflowLinkTuple = [number, number | string, number, number | string, number, SlotType];
-
-export interface WorkflowLinkObject {
-  id: number;
-  origin_id: number | string;
-  origin_slot: number;
-  target_id: number | string;
-  target_slot: number;
-  type: SlotType;
-}
-
-export interface Workflow {
-  last_node_id?: number;
-  last_link_id?: number;
-  nodes: WorkflowNode[];
-  links: (WorkflowLinkTuple | WorkflowLinkObject)[];
-  groups?: unknown[];
-  config?: unknown;
-  extra?: Record<string, unknown>;
-  version: number;
-  [k: string]: unknown;
-}
-
-// ---- API prompt ----
-
-export type Link = [string, number];
-
-export interface PromptNode {
-  class_type: string;
-  inputs: Record<string, unknown>;
-  _meta?: { title?: string };
-}
-
-export type Prompt = Record<string, PromptNode>;
+export type { HistoryEntry, QueueItem };
 
 // ---- HTTP answers ----
 
 export interface QueuePromptResponse {
   prompt_id: string;
   number: number;
-  node_errors: Record<string, NodeValidationError>;
+  node_errors: NodeErrors;
 }
-
-export interface ApiErrorDetail {
-  type: string;
-  message: string;
-  details?: string;
-  extra_info?: Record<string, unknown>;
-}
-
-export interface NodeValidationError {
-  errors: ApiErrorDetail[];
-  dependent_outputs?: string[];
-  class_type?: string;
-}
-
-/** [number, prompt_id, prompt, extra_data, outputs_to_execute] */
-export type QueueItem = [number, string, Prompt, Record<string, unknown>?, string[]?];
 
 export interface QueueState {
   queue_running: QueueItem[];
@@ -149,17 +27,11 @@ export interface UploadResult {
   type?: string;
 }
 
+/** An image in a node's output or a history entry, as /view takes it. */
 export interface ImageRef {
   filename: string;
   subfolder?: string;
   type?: string;
-}
-
-export interface HistoryEntry {
-  prompt: QueueItem;
-  outputs: Record<string, Record<string, unknown[]>>;
-  status?: { status_str?: string; completed?: boolean; messages?: [string, Record<string, unknown>][] };
-  meta?: Record<string, unknown>;
 }
 
 export type History = Record<string, HistoryEntry>;

@@ -1,11 +1,12 @@
 // The queue (running and pending prompts, each removable) and the history (finished prompts with their status and
 // output images; a click loads the workflow that made them), from GET /api/queue and /api/history.
 import type { ApiClient } from './api.js';
-import type { History, HistoryEntry, ImageRef, QueueItem, QueueState, Workflow } from './types.js';
+import type { WorkflowGraph } from '../../src/runtime/graph/workflow-to-prompt.js';
+import type { History, HistoryEntry, ImageRef, QueueItem, QueueState } from './protocol.js';
 
 export interface QueuePanelActions {
   interrupt(): void;
-  loadWorkflow(workflow: Workflow, name: string): void;
+  loadWorkflow(workflow: WorkflowGraph, name: string): void;
   toastError(message: string): void;
 }
 
@@ -119,7 +120,7 @@ export class QueuePanel {
     const ts = finished?.[1]?.timestamp;
     label.textContent = `${shortId(id)}${typeof ts === 'number' ? ` · ${new Date(ts).toLocaleTimeString()}` : ''}`;
     head.append(badge, label);
-    const workflow = (entry.prompt?.[3] as { extra_pnginfo?: { workflow?: Workflow } } | undefined)?.extra_pnginfo?.workflow;
+    const workflow = (entry.prompt?.[3] as { extra_pnginfo?: { workflow?: WorkflowGraph } } | undefined)?.extra_pnginfo?.workflow;
     if (workflow) {
       const load = document.createElement('button');
       load.type = 'button';

@@ -1,5 +1,5 @@
 // What a seed's "control after generate" widget does once a run is queued (ComfyUI's fixed/increment/decrement/randomize).
-import type { ControlMode } from './schema.js';
+import type { ControlMode } from '../../src/runtime/graph/input-schema.js';
 
 /** The next seed after a queued run, per its control widget. */
 export function nextSeed(mode: ControlMode | string, value: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {

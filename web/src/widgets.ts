@@ -2,7 +2,7 @@
 // seed's "control after generate" combo, an image-upload button, and the preview area that shows a node's images.
 import type { IWidget, LGraphNode } from '@comfyorg/litegraph';
 import { nextSeed } from './seed-control.js';
-import { CONTROL_VALUES, type InputSchema, UPLOAD_WIDGET_VALUE, hasControlAfterGenerate, hasImageUpload, widgetDefault } from './schema.js';
+import { CONTROL_VALUES, type InputSchema, UPLOAD_WIDGET_VALUE, defaultOf, hasControlAfterGenerate, hasImageUpload } from '../../src/runtime/graph/input-schema.js';
 
 type Widget = NonNullable<LGraphNode['widgets']>[number];
 
@@ -27,7 +27,7 @@ function decimalsOf(step: number): number {
 /** Rounds and clamps a number widget's value the way the server validates it. */
 export function clampNumber(input: InputSchema, v: number): number {
   const o = input.options;
-  let value = Number.isFinite(v) ? v : Number(widgetDefault(input) ?? 0);
+  let value = Number.isFinite(v) ? v : Number(defaultOf(input) ?? 0);
   if (input.widget === 'INT') value = Math.round(value);
   else {
     const round = typeof o.round === 'number' && o.round > 0 ? o.round : undefined;
@@ -42,7 +42,7 @@ export function clampNumber(input: InputSchema, v: number): number {
 /** The widgets for one input, in widgets_values order (a seed's control and an upload button follow their input). */
 export function addInputWidgets(node: LGraphNode, input: InputSchema, env: WidgetEnv): void {
   const o = input.options;
-  const value = widgetDefault(input);
+  const value = defaultOf(input);
   const tooltip = o.tooltip;
   let w: Widget;
   switch (input.widget) {

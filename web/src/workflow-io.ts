@@ -1,11 +1,12 @@
 // Reading workflows from files (UI JSON, API prompt JSON, PNGs with an embedded workflow) and saving them.
 import { readPngText } from './png.js';
-import type { Prompt, Workflow } from './types.js';
+import type { Prompt } from '../../src/runtime/graph/prompt.js';
+import type { WorkflowGraph } from '../../src/runtime/graph/workflow-to-prompt.js';
 
-export type LoadedFile = { kind: 'workflow'; workflow: Workflow } | { kind: 'prompt'; prompt: Prompt };
+export type LoadedFile = { kind: 'workflow'; workflow: WorkflowGraph } | { kind: 'prompt'; prompt: Prompt };
 
-export function isUiWorkflow(v: unknown): v is Workflow {
-  return typeof v === 'object' && v !== null && Array.isArray((v as Workflow).nodes) && (Array.isArray((v as Workflow).links) || (v as Workflow).links === undefined);
+export function isUiWorkflow(v: unknown): v is WorkflowGraph {
+  return typeof v === 'object' && v !== null && Array.isArray((v as WorkflowGraph).nodes) && (Array.isArray((v as WorkflowGraph).links) || (v as WorkflowGraph).links === undefined);
 }
 
 /** An API prompt: every value an object with a class_type. */

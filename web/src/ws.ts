@@ -1,6 +1,6 @@
 // The server's WebSocket (/ws?clientId=): JSON messages {type, data} and binary preview frames, reconnecting with
 // backoff when the connection drops.
-import type { ServerMessages } from './types.js';
+import type { ServerMessages } from './protocol.js';
 
 export type MessageType = keyof ServerMessages;
 type Handler<T extends MessageType> = (data: ServerMessages[T]) => void;

@@ -1,20 +1,16 @@
-// UI workflow <-> API prompt, server-side. uiToPrompt does what ComfyUI's frontend graphToPrompt does, so a saved
-// workflow runs without the editor; promptToUi lays an API prompt out as an editable workflow.
+// UI workflow <-> API prompt, server-side. uiToPrompt runs the editor's conversion (workflow-to-prompt.ts) over the
+// node types as this server serves them at /object_info, so a saved workflow runs without the editor and gives the
+// prompt the editor would send; promptToUi lays an API prompt out as an editable workflow.
+import { defaultOf, readInputDef } from './input-schema.js';
 import { type Folders, type InputSpec, type NodeDefinition, isWidget } from './node-api.js';
+import type { EntryOf, ObjectInfoEntry } from './object-info.js';
 import { type Link, type Prompt, type PromptNode, isLink, unwrapLiteral } from './prompt.js';
-import { type NodeRegistry, comboOptions } from './registry.js';
+import { type NodeRegistry, comboOptions, inputInfo, objectInfoOf } from './registry.js';
+import { workflowToPrompt } from './workflow-to-prompt.js';
 import { type DataType, type UiLink, type UiNode, type UiNodeInput, type UiNodeOutput, type UiWorkflow, isPlainObject } from './workflow-ui.js';
 import { setOwn } from './own-keys.js';
 
-/** Frontend-only node types: never sent to the server. */
-export const VIRTUAL_NODE_TYPES: ReadonlySet<string> = new Set(['Reroute', 'PrimitiveNode', 'Note', 'MarkdownNote']);
-/** Values of the extra "control after generate" widget that follows a seed in widgets_values. */
-export const CONTROL_AFTER_GENERATE_VALUES: ReadonlySet<string> = new Set(['fixed', 'increment', 'decrement', 'randomize', 'increment-wrap']);
-/** An image-upload combo (LoadImage) is followed in widgets_values by its upload button's value. */
-const UPLOAD_WIDGET_VALUES: ReadonlySet<unknown> = new Set(['image']);
-
-export const MODE_MUTED = 2;
-export const MODE_BYPASS = 4;
+type ComboSpec = Extract<InputSpec, { type: 'COMBO' }>;
 
 /** Inputs in the order the editor creates them: required, then optional (object_info's input_order). */
 export function orderedInputs(def: NodeDefinition): [string, InputSpec][] {
@@ -22,178 +18,52 @@ export function orderedInputs(def: NodeDefinition): [string, InputSpec][] {
   return [...all.filter(([, s]) => !s.optional), ...all.filter(([, s]) => s.optional)];
 }
 
-/** Inputs drawn as widgets (forceInput and link-only inputs have no widget and no widgets_values entry). */
-export function widgetInputs(def: NodeDefinition): [string, InputSpec][] {
-  return orderedInputs(def).filter(([, s]) => isWidget(s) && !s.forceInput);
-}
-
-/** The value a fresh widget holds: the declared default, else what the editor would show (0 within range, '', false,
- * the first choice). undefined when there is none (a combo with no choices). */
+/** The value a fresh widget holds, as the editor reads it from /object_info: the declared default, else 0 within
+ * range, '', false, the first choice. A computed combo's choices need folders: without them (or when they cannot be
+ * listed) it has no default. */
 export function widgetDefault(spec: InputSpec, folders?: Folders): unknown {
-  const s = spec as InputSpec & { default?: unknown; min?: number; max?: number };
-  if (s.default !== undefined) return s.default;
-  switch (spec.type) {
-    case 'INT':
-    case 'FLOAT': {
-      let v = 0;
-      if (typeof s.min === 'number' && v < s.min) v = s.min;
-      if (typeof s.max === 'number' && v > s.max) v = s.max;
-      return v;
-    }
-    case 'STRING':
-      return '';
-    case 'BOOLEAN':
-      return false;
-    case 'COMBO': {
-      const c = spec as Extract<InputSpec, { type: 'COMBO' }>;
-      if (typeof c.options !== 'function') return c.options[0];
-      if (!folders) return undefined;
-      try {
-        return comboOptions(c, folders)[0];
-      } catch {
-        return undefined;
-      }
-    }
-    default:
-      return undefined;
-  }
+  return defaultOf(readInputDef('', inputInfo(listedCombo(spec, folders), folders ?? NO_FOLDERS), !!spec.optional));
 }
 
-/** API-format literal: lists are wrapped so they are not read as links. */
-function literal(v: unknown): unknown {
-  return Array.isArray(v) ? { __value__: v } : v;
-}
-
-type Resolved = { kind: 'link'; link: Link } | { kind: 'literal'; value: unknown } | { kind: 'keep' } | { kind: 'drop' };
-
-interface Graph {
-  nodes: Map<string, UiNode>;
-  links: Map<number, UiLink>;
-}
+/** For reading a spec whose choices are listed already: inputInfo then reads no folder. */
+const NO_FOLDERS: Folders = { input: '', output: '', temp: '', models: '' };
 
 /**
- * The API prompt for a UI workflow, as the editor's "Queue Prompt" would send it. Muted nodes and notes are dropped;
- * bypassed nodes are dropped and their consumers fed from the bypassed node's first input of the same type; reroutes
- * are followed to the real source; a PrimitiveNode's value becomes a literal on its targets. Unknown node types are
- * kept (with their links) so validation reports them. Never throws on a workflow from parseUiWorkflow.
+ * The API prompt for a UI workflow, as the editor's "Queue Prompt" would send it (see workflowToPrompt). Never throws
+ * on a workflow from parseUiWorkflow.
  */
 export function uiToPrompt(workflow: UiWorkflow, registry: NodeRegistry, folders: Folders): Prompt {
-  const g: Graph = { nodes: new Map(), links: new Map() };
-  for (const n of workflow.nodes) g.nodes.set(String(n.id), n);
-  for (const l of workflow.links) g.links.set(l.id, l);
+  return workflowToPrompt(workflow, servedEntries(registry, folders));
+}
 
-  const out: [string, PromptNode][] = [];
-  for (const node of workflow.nodes) {
-    if (VIRTUAL_NODE_TYPES.has(node.type) || node.mode === MODE_MUTED || node.mode === MODE_BYPASS) continue;
-    const def = registry.get(node.type);
-    const slots = node.inputs ?? [];
-    const inputs: [string, unknown][] = [];
-    if (def) {
-      const widgets = readWidgetValues(node, def, folders);
-      for (const [name, spec] of orderedInputs(def)) {
-        const slot = findSlot(slots, name);
-        const r: Resolved = slot === undefined ? { kind: 'keep' } : resolveInput(g, node, slot);
-        if (r.kind === 'drop') continue;
-        if (r.kind === 'link') inputs.push([name, r.link]);
-        else if (r.kind === 'literal') inputs.push([name, literal(r.value)]);
-        else if (widgets.has(name)) inputs.push([name, literal(widgets.get(name))]);
-      }
-    } else {
-      // Unknown type: its widgets cannot be named unless keyed by name; its links are kept.
-      const linked = new Set<string>();
-      slots.forEach((s, i) => {
-        const r = resolveInput(g, node, i);
-        if (r.kind === 'link') inputs.push([s.name, r.link]);
-        else if (r.kind === 'literal') inputs.push([s.name, literal(r.value)]);
-        else return;
-        linked.add(s.name);
-      });
-      if (isPlainObject(node.widgets_values))
-        for (const [k, v] of Object.entries(node.widgets_values)) if (!linked.has(k)) inputs.push([k, literal(v)]);
+/** The /object_info entries of the types a conversion asks for, each built once. */
+function servedEntries(registry: NodeRegistry, folders: Folders): EntryOf {
+  const entries = new Map<string, ObjectInfoEntry | undefined>();
+  return (type) => {
+    if (!entries.has(type)) {
+      const def = registry.get(type);
+      entries.set(type, def && servedEntry(def, folders));
     }
-    out.push([String(node.id), { inputs: Object.fromEntries(inputs), class_type: node.type, _meta: { title: node.title ?? def?.displayName ?? node.type } }]);
+    return entries.get(type);
+  };
+}
+
+/** `def`'s /object_info entry; a combo whose folder cannot be listed has no choices, rather than failing the run. */
+function servedEntry(def: NodeDefinition, folders: Folders): ObjectInfoEntry {
+  const inputs = Object.fromEntries(Object.entries(def.inputs).map(([name, spec]) => [name, listedCombo(spec, folders)]));
+  return objectInfoOf({ ...def, inputs }, folders);
+}
+
+/** A computed combo with its choices listed now; none without folders, or when its folder cannot be listed. */
+function listedCombo(spec: InputSpec, folders: Folders | undefined): InputSpec {
+  if (spec.type !== 'COMBO' || typeof (spec as ComboSpec).options !== 'function') return spec;
+  let options: string[] = [];
+  try {
+    if (folders) options = comboOptions(spec as ComboSpec, folders);
+  } catch {
+    /* no choices to default to */
   }
-  return Object.fromEntries(out);
-}
-
-/** A node's widget values by input name: positional over the widget inputs (skipping a seed's control value and an
- * upload button's value), or keyed by name; widgets without a stored value get their default. */
-function readWidgetValues(node: UiNode, def: NodeDefinition, folders: Folders): Map<string, unknown> {
-  const values = new Map<string, unknown>();
-  const wv = node.widgets_values;
-  let i = 0;
-  for (const [name, spec] of widgetInputs(def)) {
-    let found = false;
-    if (Array.isArray(wv)) {
-      if (i < wv.length) {
-        values.set(name, wv[i++]);
-        found = true;
-        const skip =
-          (spec.type === 'INT' && (spec as { controlAfterGenerate?: boolean }).controlAfterGenerate && CONTROL_AFTER_GENERATE_VALUES.has(wv[i] as string)) ||
-          (spec.type === 'COMBO' && (spec as { imageUpload?: boolean }).imageUpload && UPLOAD_WIDGET_VALUES.has(wv[i]));
-        if (skip && i < wv.length) i++;
-      }
-    } else if (isPlainObject(wv) && Object.hasOwn(wv, name)) {
-      values.set(name, wv[name]);
-      found = true;
-    }
-    if (!found) {
-      const d = widgetDefault(spec, folders);
-      if (d !== undefined) values.set(name, d);
-    }
-  }
-  return values;
-}
-
-function findSlot(slots: UiNodeInput[], name: string): number | undefined {
-  let i = slots.findIndex((s) => (s.widget?.name ?? s.name) === name);
-  if (i < 0) i = slots.findIndex((s) => s.name === name);
-  return i < 0 ? undefined : i;
-}
-
-function sameType(a: DataType, b: DataType): boolean {
-  return String(a) === String(b);
-}
-
-/** Where input `slot` of `consumer` really comes from, following reroutes and bypassed nodes (frontend semantics:
- * a bypassed node passes through its input at the link's slot index, else its first input of the consumer's type). */
-function resolveInput(g: Graph, consumer: UiNode, slot: number): Resolved {
-  const input = consumer.inputs?.[slot];
-  if (!input || input.link === null) return { kind: 'keep' };
-  const consumerType = input.type;
-  let link = g.links.get(input.link);
-  const seen = new Set<number>();
-  for (;;) {
-    if (!link || seen.has(link.id)) return { kind: 'keep' };
-    seen.add(link.id);
-    const parent = g.nodes.get(String(link.origin_id));
-    if (!parent) return { kind: 'keep' };
-    if (parent.type === 'Reroute') {
-      const feed = parent.inputs?.[0]?.link;
-      link = feed === null || feed === undefined ? undefined : g.links.get(feed);
-      continue;
-    }
-    if (parent.type === 'PrimitiveNode') {
-      const wv = parent.widgets_values;
-      const v = Array.isArray(wv) ? wv[0] : isPlainObject(wv) ? wv.value : undefined;
-      return v === undefined ? { kind: 'keep' } : { kind: 'literal', value: v };
-    }
-    if (VIRTUAL_NODE_TYPES.has(parent.type)) return { kind: 'keep' };
-    if (parent.mode === MODE_BYPASS) {
-      const ins = parent.inputs ?? [];
-      const candidates = [link.origin_slot, ...ins.keys()];
-      const j = candidates.find((k) => ins[k] !== undefined && sameType(ins[k].type, consumerType));
-      // No input of that type: the frontend links to the bypassed node and then drops the input.
-      if (j === undefined) return { kind: 'drop' };
-      const feed = ins[j].link;
-      link = feed === null ? undefined : g.links.get(feed);
-      continue;
-    }
-    // A link to a muted node is removed with the node.
-    if (parent.mode === MODE_MUTED) return { kind: 'drop' };
-    if (!Number.isInteger(link.origin_slot) || link.origin_slot < 0) return { kind: 'keep' };
-    return { kind: 'link', link: [String(parent.id), link.origin_slot] };
-  }
+  return { ...(spec as ComboSpec), options };
 }
 
 // ---- API prompt -> UI workflow ----
