@@ -15,6 +15,10 @@ export function hasChromium(): boolean {
   return existsSync(CHROMIUM_PATH);
 }
 
+/** Why the browser tests cannot run here, or false. Each test gets it as its `skip`, so that a machine without Chromium
+ * reports them as skipped, with this reason, rather than as a suite that ran nothing. */
+export const NO_CHROMIUM: string | false = hasChromium() ? false : `no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const name of readdirSync(dir)) {
