@@ -1,44 +1,39 @@
 // The editor: a litegraph canvas whose node types come from /object_info, wired to the server's API and WebSocket.
+// This class holds the parts together; each part lives in its own file.
 import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode, type Point } from '@comfyorg/litegraph';
-import { ApiClient, ApiError } from './api.js';
+import type { ObjectInfo } from '../../src/runtime/graph/object-info.js';
+import type { Prompt } from '../../src/runtime/graph/prompt.js';
+import type { WorkflowGraph } from '../../src/runtime/graph/workflow-to-prompt.js';
+import type { UiWorkflowJsonV04 } from '../../src/runtime/graph/workflow-ui.js';
+import type { ApiClient } from './api.js';
+import { layOutApiPrompt } from './api-prompt-layout.js';
+import { keepSaved, restoreSaved } from './autosave.js';
+import { followHostSize, searchOnEmptyCanvas } from './canvas-events.js';
 import { ChartPanel } from './chart-panel.js';
+import { clientId } from './client-id.js';
+import { describeNode } from './describe-node.js';
 import { bindExecution } from './execution.js';
-import { FRONTEND_NODE_TYPES, registerFrontendNodes } from './frontend-nodes.js';
-import { MODE_BYPASS, MODE_MUTED, type WorkflowGraph } from '../../src/runtime/graph/workflow-to-prompt.js';
+import { openDroppedFiles } from './file-drop.js';
+import { fitView } from './fit-view.js';
+import { registerFrontendNodes } from './frontend-nodes.js';
 import { promptOf, serializeGraph } from './graph-to-prompt.js';
+import { uploadInto } from './image-upload.js';
 import { LiveState } from './live.js';
-import { entryOf, registerSchemaNodes, schemaOf } from './node-factory.js';
-import { NodeSearch, type SearchItem } from './node-search.js';
+import { registerSchemaNodes } from './node-factory.js';
+import { NodeSearch } from './node-search.js';
+import type { QueuePromptResponse } from './protocol.js';
 import { QueuePanel } from './queue-panel.js';
-import { inputsOf, outputsOf } from '../../src/runtime/graph/input-schema.js';
+import { showQueueError } from './queue-errors.js';
+import { searchItems } from './search-items.js';
+import { installShortcuts } from './shortcuts.js';
 import { editTextInPlace } from './text-editor.js';
 import { toast } from './toast.js';
 import { Toolbar } from './toolbar.js';
-import type { ObjectInfo } from '../../src/runtime/graph/object-info.js';
-import type { Prompt } from '../../src/runtime/graph/prompt.js';
-import type { UiWorkflowJsonV04 } from '../../src/runtime/graph/workflow-ui.js';
-import type { QueuePromptResponse } from './protocol.js';
 import { applySeedControls } from './widgets.js';
-import { downloadJson, fileNameFor, readWorkflowFile } from './workflow-io.js';
+import { downloadJson, fileNameFor, readWorkflowFile, workflowNameOf } from './workflow-io.js';
 import { ExecutionSocket } from './ws.js';
 
 type Widget = NonNullable<LGraphNode['widgets']>[number];
-
-const STORAGE_KEY = 'instructbooth.workflow';
-
-function clientId(): string {
-  let id = sessionStorage.getItem('instructbooth.clientId');
-  if (!id) {
-    id = crypto.randomUUID?.() ?? `${Date.now().toString(16)}${Math.random().toString(16).slice(2)}`;
-    sessionStorage.setItem('instructbooth.clientId', id);
-  }
-  return id;
-}
-
-/** "dir/My flow.json" -> "My flow" */
-function displayName(name: string): string {
-  return (name.split(/[\\/]/).pop() ?? name).replace(/\.(json|png)$/i, '') || 'workflow';
-}
 
 export class Editor {
   readonly graph = new LGraph();
@@ -63,7 +58,7 @@ export class Editor {
     // Text stays drawn down to 40% zoom (litegraph drops it below 60%), so fitted graphs stay readable.
     this.canvas.low_quality_zoom_threshold = 0.4;
     this.socket = new ExecutionSocket(clientId());
-    this.search = new NodeSearch(() => this.searchItems());
+    this.search = new NodeSearch(searchItems);
 
     const side = document.getElementById('side-panel')!;
     side.innerHTML = `
@@ -92,7 +87,7 @@ export class Editor {
     const widgetEnv = {
       live: this.live,
       editText: (node: LGraphNode, widget: Widget, multiline: boolean) => editTextInPlace(this.canvas, node, widget, multiline, () => this.graph.change()),
-      uploadImage: (node: LGraphNode, combo: Widget) => this.uploadInto(node, combo),
+      uploadImage: (_node: LGraphNode, combo: Widget) => uploadInto(this.api, this.canvas, combo),
     };
     registerFrontendNodes(widgetEnv);
     try {
@@ -102,8 +97,10 @@ export class Editor {
     }
     registerSchemaNodes(this.objectInfo, widgetEnv);
 
-    this.installCanvasEvents();
-    this.installDrop();
+    followHostSize(this.canvas);
+    searchOnEmptyCanvas(this.canvas, (at, graphPos, filter, onAdded) => this.openSearch(at, graphPos, filter, onAdded));
+    installShortcuts({ queue: () => void this.queue(), toggleMode: (mode) => this.toggleMode(mode) });
+    openDroppedFiles((file) => void this.loadFile(file));
     bindExecution(this.socket, this.api, this.live, this.charts, this.queuePanel, {
       graph: this.graph,
       redraw: () => this.canvas.setDirty(true, true),
@@ -115,29 +112,8 @@ export class Editor {
     void this.queuePanel.refresh();
     void this.api.workflowNames().then((names) => this.toolbar.setExamples(names));
 
-    const saved = localStorage.getItem(STORAGE_KEY);
-    let restored = false;
-    if (saved) {
-      try {
-        const { workflow, name } = JSON.parse(saved) as { workflow: WorkflowGraph; name: string };
-        restored = this.loadWorkflow(workflow, name);
-      } catch {
-        /* a bad saved graph is ignored */
-      }
-    }
-    if (!restored) this.fitView();
-    // Keep the graph across reloads, as ComfyUI does.
-    let version = -1;
-    setInterval(() => {
-      const v = (this.graph as unknown as { _version: number })._version;
-      if (v === version) return;
-      version = v;
-      try {
-        localStorage.setItem(STORAGE_KEY, JSON.stringify({ workflow: this.serialize(), name: this.workflowName }));
-      } catch {
-        /* storage full: not worth bothering the user */
-      }
-    }, 1000);
+    if (!restoreSaved((workflow, name) => this.loadWorkflow(workflow, name))) this.fitView();
+    keepSaved(this.graph, () => ({ workflow: this.serialize(), name: this.workflowName }));
   }
 
   // ---- graph <-> files ----
@@ -162,8 +138,7 @@ export class Editor {
       return false;
     }
     for (const node of this.graph.nodes) (node as LGraphNode & { onAfterGraphConfigured?: () => void }).onAfterGraphConfigured?.();
-    this.workflowName = displayName(name);
-    this.toolbar.setTitle(this.workflowName);
+    this.setName(name);
     const missing = [...new Set(this.graph.nodes.filter((n) => n.has_errors && !LiteGraph.registered_node_types[n.type]).map((n) => n.type))];
     if (missing.length) toast(`Unknown node types (kept, but they cannot run): ${missing.join(', ')}`, 'error');
     this.fitView();
@@ -174,35 +149,8 @@ export class Editor {
   loadApiPrompt(prompt: Prompt, name: string): void {
     this.graph.clear();
     this.live.clear();
-    const nodes = new Map<string, LGraphNode>();
-    for (const [id, p] of Object.entries(prompt)) {
-      const node = LiteGraph.createNode(p.class_type);
-      if (!node) {
-        toast(`Unknown node type ${p.class_type}`, 'error');
-        continue;
-      }
-      if (/^\d+$/.test(id)) node.id = Number(id);
-      if (p._meta?.title) node.title = p._meta.title;
-      this.graph.add(node);
-      nodes.set(id, node);
-      for (const w of node.widgets ?? []) {
-        const v = p.inputs[w.name];
-        if (v !== undefined && !Array.isArray(v)) w.value = ((v as { __value__?: unknown })?.__value__ ?? v) as never;
-      }
-    }
-    for (const [id, p] of Object.entries(prompt)) {
-      const target = nodes.get(id);
-      if (!target) continue;
-      for (const [input, v] of Object.entries(p.inputs)) {
-        if (!Array.isArray(v) || v.length !== 2) continue;
-        const source = nodes.get(String(v[0]));
-        const slot = target.inputs.findIndex((s) => s.name === input || s.widget?.name === input);
-        if (source && slot >= 0) source.connect(Number(v[1]), target, slot);
-      }
-    }
-    this.graph.arrange(80);
-    this.workflowName = displayName(name);
-    this.toolbar.setTitle(this.workflowName);
+    layOutApiPrompt(this.graph, prompt);
+    this.setName(name);
     this.fitView();
   }
 
@@ -240,6 +188,11 @@ export class Editor {
     this.toolbar.setTitle(this.workflowName);
   }
 
+  private setName(fileName: string): void {
+    this.workflowName = workflowNameOf(fileName);
+    this.toolbar.setTitle(this.workflowName);
+  }
+
   // ---- running ----
 
   async queue(): Promise<QueuePromptResponse | undefined> {
@@ -258,29 +211,11 @@ export class Editor {
       void this.queuePanel.refresh();
       return res;
     } catch (e) {
-      this.showQueueError(e);
+      showQueueError(e, this.graph, this.live);
       return undefined;
     } finally {
       this.canvas.setDirty(true, true);
     }
-  }
-
-  /** A refused prompt: the message, and each failing node marked with its errors. */
-  private showQueueError(e: unknown): void {
-    if (!(e instanceof ApiError)) {
-      toast(`Could not queue: ${(e as Error).message}`, 'error');
-      return;
-    }
-    const body = e.body as { node_errors?: Record<string, { errors?: { message?: string; details?: string }[]; class_type?: string }> } | undefined;
-    const lines: string[] = [];
-    for (const [id, ne] of Object.entries(body?.node_errors ?? {})) {
-      const messages = (ne.errors ?? []).map((x) => [x.message, x.details].filter(Boolean).join(': '));
-      lines.push(`#${id} ${ne.class_type ?? ''}: ${messages.join('; ')}`);
-      const node = this.graph.getNodeById(id);
-      if (node) node.has_errors = true;
-      this.live.ensure(id).error = { type: 'invalid input', message: messages.join('\n') };
-    }
-    toast(`Prompt refused: ${e.message}`, 'error', lines.join('\n') || undefined);
   }
 
   async interrupt(): Promise<void> {
@@ -292,20 +227,6 @@ export class Editor {
   }
 
   // ---- editing ----
-
-  searchItems(): SearchItem[] {
-    const items: SearchItem[] = [...schemaOf].map(([type, entry]) => ({
-      type,
-      title: entry.display_name || type,
-      category: entry.category ?? '',
-      description: entry.description ?? '',
-      inputTypes: inputsOf(entry).map((i) => i.type),
-      outputTypes: outputsOf(entry).map((o) => o.type),
-    }));
-    for (const f of FRONTEND_NODE_TYPES)
-      items.push({ type: f.type, title: f.title, category: 'utils', description: f.description, inputTypes: f.type === 'Reroute' ? ['*'] : [], outputTypes: f.type === 'Note' ? [] : ['*'] });
-    return items;
-  }
 
   /** Adds a node of `type` at a graph position (default: the middle of the view). */
   addNode(type: string, pos?: Point): LGraphNode | undefined {
@@ -338,27 +259,7 @@ export class Editor {
 
   /** Fits every node in view (not zooming in past 1:1). */
   fitView(): void {
-    const nodes = this.graph.nodes;
-    const el = this.canvas.canvas;
-    if (!nodes.length || !el.width) {
-      this.canvas.ds.scale = 1;
-      this.canvas.ds.offset = [0, 0];
-      this.canvas.setDirty(true, true);
-      return;
-    }
-    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const n of nodes) {
-      x0 = Math.min(x0, n.pos[0]);
-      y0 = Math.min(y0, n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT);
-      x1 = Math.max(x1, n.pos[0] + n.size[0]);
-      y1 = Math.max(y1, n.pos[1] + n.size[1] + 60); // room for progress and errors under nodes
-    }
-    const margin = 40;
-    const scale = Math.min(1, (el.width - 2 * margin) / (x1 - x0), (el.height - 2 * margin) / (y1 - y0));
-    this.canvas.ds.scale = Math.max(0.4, scale);
-    const s = this.canvas.ds.scale;
-    this.canvas.ds.offset = [(el.width / s - (x1 - x0)) / 2 - x0, Math.max(margin / s, (el.height / s - (y1 - y0)) / 2) - y0];
-    this.canvas.setDirty(true, true);
+    fitView(this.canvas, this.graph);
   }
 
   /** Sets the selected nodes to `mode` (bypass or mute), or back to normal when all already have it. */
@@ -379,106 +280,8 @@ export class Editor {
     this.canvas.setDirty(true, true);
   }
 
-  private async uploadInto(node: LGraphNode, combo: Widget): Promise<void> {
-    const input = document.createElement('input');
-    input.type = 'file';
-    input.accept = 'image/png,image/jpeg,image/webp';
-    input.addEventListener('change', async () => {
-      const file = input.files?.[0];
-      if (!file) return;
-      try {
-        const ref = await this.api.uploadImage(file);
-        const name = ref.subfolder ? `${ref.subfolder}/${ref.name}` : ref.name;
-        const values = (combo.options as { values?: string[] }).values;
-        if (Array.isArray(values) && !values.includes(name)) values.push(name);
-        combo.value = name as never;
-        this.canvas.setDirty(true, true);
-        toast(`Uploaded ${name}`, 'success');
-      } catch (e) {
-        toast(`Upload failed: ${(e as Error).message}`, 'error');
-      }
-      void node;
-    });
-    input.click();
-  }
-
-  private installCanvasEvents(): void {
-    const el = this.canvas.canvas;
-    const host = el.parentElement!;
-    new ResizeObserver(() => {
-      this.canvas.resize(host.clientWidth, host.clientHeight);
-    }).observe(host);
-    this.canvas.resize(host.clientWidth, host.clientHeight);
-
-    el.addEventListener('litegraph:canvas', (ev) => {
-      const detail = (ev as CustomEvent).detail as { subType: string; originalEvent?: MouseEvent & { canvasX?: number; canvasY?: number }; linkReleaseContext?: { links: { node: LGraphNode; slot: number; input?: { type: unknown }; output?: { type: unknown } }[] } };
-      const e = detail.originalEvent;
-      if (!e) return;
-      const at = { x: e.clientX, y: e.clientY };
-      const graphPos: Point = [e.canvasX ?? 0, e.canvasY ?? 0];
-      if (detail.subType === 'empty-double-click') this.openSearch(at, graphPos);
-      else if (detail.subType === 'empty-release') {
-        const link = detail.linkReleaseContext?.links?.[0];
-        if (!link) return;
-        if (link.output) {
-          const type = String(link.output.type);
-          this.openSearch(at, graphPos, { input: type }, (node) => link.node.connectByType(link.slot, node, type));
-        } else if (link.input) {
-          const type = String(link.input.type);
-          this.openSearch(at, graphPos, { output: type }, (node) => {
-            node.pos = [graphPos[0] - node.size[0], graphPos[1]];
-            link.node.connectByTypeOutput(link.slot, node, type);
-          });
-        }
-      }
-    });
-
-    // Keyboard: Ctrl+Enter queues, Space-less shortcuts stay litegraph's (Delete, Ctrl+C/V...).
-    document.addEventListener('keydown', (e) => {
-      const target = e.target as HTMLElement | null;
-      if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA')) return;
-      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-        e.preventDefault();
-        void this.queue();
-      } else if ((e.key === 'b' || e.key === 'm') && (e.ctrlKey || e.metaKey)) {
-        // ComfyUI's shortcuts: Ctrl+B bypasses, Ctrl+M mutes the selected nodes (again: back to normal).
-        e.preventDefault();
-        this.toggleMode(e.key === 'b' ? MODE_BYPASS : MODE_MUTED);
-      }
-    });
-  }
-
-  private installDrop(): void {
-    document.addEventListener('dragover', (e) => {
-      if (e.dataTransfer?.types.includes('Files')) {
-        e.preventDefault();
-        document.body.classList.add('dropping');
-      }
-    });
-    document.addEventListener('dragleave', (e) => {
-      if (!e.relatedTarget) document.body.classList.remove('dropping');
-    });
-    document.addEventListener('drop', (e) => {
-      document.body.classList.remove('dropping');
-      const file = e.dataTransfer?.files?.[0];
-      if (!file) return;
-      e.preventDefault();
-      void this.loadFile(file);
-    });
-  }
-
   /** The editor's view of a node, for tests: its class, title, widgets and slots. */
   describeNode(node: LGraphNode): unknown {
-    return {
-      id: node.id,
-      type: node.type,
-      title: node.title,
-      known: !!entryOf(node),
-      inputs: node.inputs.map((s) => ({ name: s.name, type: s.type, link: s.link, widget: s.widget?.name })),
-      outputs: node.outputs.map((s) => ({ name: s.name, type: s.type, links: s.links })),
-      widgets: (node.widgets ?? []).map((w) => ({ name: w.name, type: w.type, value: w.value })),
-      pos: [node.pos[0], node.pos[1]],
-      size: [node.size[0], node.size[1]],
-    };
+    return describeNode(node);
   }
 }

@@ -61,3 +61,8 @@ export function fileNameFor(name: string): string {
   const base = name.replace(/\.json$/i, '').trim().replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'workflow';
   return `${base}.json`;
 }
+
+/** "dir/My flow.json" -> "My flow" */
+export function workflowNameOf(fileName: string): string {
+  return (fileName.split(/[\\/]/).pop() ?? fileName).replace(/\.(json|png)$/i, '') || 'workflow';
+}
