@@ -1,4 +1,4 @@
-// Frontend-only nodes, as in ComfyUI: never sent to the server (graph-to-prompt follows or drops them).
+// Frontend-only nodes, as in ComfyUI: never sent to the server (the conversion to a prompt follows or drops them).
 // Reroute passes a link through; Note holds text; PrimitiveNode holds one value that feeds widget inputs.
 import { LGraphNode, LiteGraph, TitleMode } from '@comfyorg/litegraph';
 

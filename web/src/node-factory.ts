@@ -59,7 +59,7 @@ function schemaNodeClass(type: string, entry: ObjectInfoEntry, env: NodeFactoryE
 
     override configure(info: ISerialisedNode): void {
       // The file's slots replace ours whole (litegraph would merge them index by index), and widget values are read
-      // here with the server's rules (litegraph would assign them blindly by position).
+      // here by the rules the conversion reads them by (litegraph would assign them blindly by position).
       if (info.inputs) this.inputs = [];
       const { widgets_values, ...rest } = info;
       super.configure(rest as ISerialisedNode);
