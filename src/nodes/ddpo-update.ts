@@ -4,11 +4,11 @@
 // Live: reward mean/std and loss per epoch, a preview of each epoch's samples. Resumes from its checkpoints.
 import path from 'node:path';
 import { lineChartImage } from '../runtime/engine/line-chart.js';
-import { defineNode } from '../runtime/graph/node-api.js';
 import { scoreWithoutIdentifier } from '../runtime/rewards/metrics.js';
-import { trainDdpo } from '../runtime/training/ddpo.js';
+import { DDPO_DEFAULTS as D, trainDdpo } from '../runtime/training/ddpo.js';
 import { LORA_TARGET_SETS, type LoraTargetSet } from '../runtime/training/lora-init.js';
 import { bakeLora } from './common/bake-lora.js';
+import { defineNode } from './common/define-node.js';
 import { asModel, derive } from './common/model.js';
 import { asReward } from './common/reward.js';
 import { MAX_SAMPLING_STEPS } from './common/sampling.js';
@@ -41,33 +41,33 @@ export const DDPOUpdate = defineNode({
     reward_model: { type: 'REWARD_MODEL', link: true },
     prompts: { type: 'PROMPTS', link: true, tooltip: 'From PromptTemplate: activities, identifier, and the with/without-identifier ratio.' },
     epochs: { type: 'INT', default: 100, min: 0, max: 100000 },
-    samples_per_epoch: { type: 'INT', default: 32, min: 1, max: 4096 },
+    samples_per_epoch: { type: 'INT', default: D.samplesPerEpoch, min: 1, max: 4096 },
     prompt_sampling: {
-      type: 'COMBO', optional: true, options: ['uniform', 'round-robin'], default: 'uniform',
+      type: 'COMBO', optional: true, options: ['uniform', 'round-robin'], default: D.promptSampling,
       tooltip: 'How an epoch draws its prompts: uniform draws (ddpo-pytorch), or in turn, so each prompt gets its share every epoch (per-prompt advantages from the first epoch when samples_per_epoch is a multiple of the prompts).',
     },
-    sample_batch: { type: 'INT', default: 8, min: 1, max: 256 },
-    steps: { type: 'INT', default: 20, min: 2, max: MAX_SAMPLING_STEPS, tooltip: 'DDIM steps when sampling (the policy\'s length).' },
-    guidance: { type: 'FLOAT', default: 5, min: 1, max: 30, step: 0.5 },
-    train_batch: { type: 'INT', default: 4, min: 1, max: 256 },
+    sample_batch: { type: 'INT', default: D.sampleBatch, min: 1, max: 256 },
+    steps: { type: 'INT', default: D.steps, min: 2, max: MAX_SAMPLING_STEPS, tooltip: 'DDIM steps when sampling (the policy\'s length).' },
+    guidance: { type: 'FLOAT', default: D.guidance, min: 1, max: 30, step: 0.5 },
+    train_batch: { type: 'INT', default: D.trainBatch, min: 1, max: 256 },
     grad_accumulation: { type: 'INT', optional: true, default: 0, min: 0, max: 4096, tooltip: 'Minibatches per optimizer update (0: all of an epoch, one update per inner epoch).' },
-    inner_epochs: { type: 'INT', optional: true, default: 1, min: 1, max: 100 },
-    timestep_fraction: { type: 'FLOAT', optional: true, default: 1, min: 0.01, max: 1, step: 0.05 },
-    clip_range: { type: 'FLOAT', optional: true, default: 1e-4, min: 1e-6, max: 1, step: 1e-5, round: 1e-7 },
-    advantage_clip: { type: 'FLOAT', optional: true, default: 5, min: 0.1, max: 100, step: 0.5 },
+    inner_epochs: { type: 'INT', optional: true, default: D.innerEpochs, min: 1, max: 100 },
+    timestep_fraction: { type: 'FLOAT', optional: true, default: D.timestepFraction, min: 0.01, max: 1, step: 0.05 },
+    clip_range: { type: 'FLOAT', optional: true, default: D.clipRange, min: 1e-6, max: 1, step: 1e-5, round: 1e-7 },
+    advantage_clip: { type: 'FLOAT', optional: true, default: D.advantageClip, min: 0.1, max: 100, step: 0.5 },
     per_prompt_stats: { type: 'BOOLEAN', optional: true, default: true, tooltip: 'Normalize rewards per prompt (ddpo-pytorch), else over the batch.' },
-    stat_buffer: { type: 'INT', optional: true, default: 32, min: 1, max: 4096 },
-    stat_min_count: { type: 'INT', optional: true, default: 16, min: 1, max: 4096 },
-    learning_rate: { type: 'FLOAT', default: 3e-4, min: 0, max: 1, step: 1e-5, round: 1e-7 },
-    weight_decay: { type: 'FLOAT', optional: true, default: 1e-4, min: 0, max: 1, step: 1e-4 },
-    max_grad_norm: { type: 'FLOAT', optional: true, default: 1, min: 0.001, max: 1000, step: 0.1 },
-    lora_rank: { type: 'INT', optional: true, default: 4, min: 1, max: 256 },
-    kl_weight: { type: 'FLOAT', optional: true, default: 0, min: 0, max: 10, step: 0.001, tooltip: 'DPOK-style regularizer to the starting model (0: off).' },
-    seed: { type: 'INT', default: 0, min: 0, max: 2 ** 53 - 1 },
-    checkpoint_every: { type: 'INT', optional: true, default: 1, min: 1, max: 10000, tooltip: 'Epochs between checkpoints.' },
+    stat_buffer: { type: 'INT', optional: true, default: D.statBufferSize, min: 1, max: 4096 },
+    stat_min_count: { type: 'INT', optional: true, default: D.statMinCount, min: 1, max: 4096 },
+    learning_rate: { type: 'FLOAT', default: D.lr, min: 0, max: 1, step: 1e-5, round: 1e-7 },
+    weight_decay: { type: 'FLOAT', optional: true, default: D.weightDecay, min: 0, max: 1, step: 1e-4 },
+    max_grad_norm: { type: 'FLOAT', optional: true, default: D.maxGradNorm, min: 0.001, max: 1000, step: 0.1 },
+    lora_rank: { type: 'INT', optional: true, default: D.loraRank, min: 1, max: 256 },
+    kl_weight: { type: 'FLOAT', optional: true, default: D.klWeight, min: 0, max: 10, step: 0.001, tooltip: 'DPOK-style regularizer to the starting model (0: off).' },
+    seed: { type: 'INT', default: D.seed, min: 0, max: 2 ** 53 - 1 },
+    checkpoint_every: { type: 'INT', optional: true, default: D.checkpointEvery, min: 1, max: 10000, tooltip: 'Epochs between checkpoints.' },
     // Last, so that widget values saved before it existed keep their places.
     lora_targets: {
-      type: 'COMBO', optional: true, options: Object.keys(LORA_TARGET_SETS), default: 'attention',
+      type: 'COMBO', optional: true, options: Object.keys(LORA_TARGET_SETS) as LoraTargetSet[], default: D.loraTargets,
       tooltip: 'The UNet layers the adapter covers: every attention projection (diffusers\' DDPO), only cross-attention, where the prompt enters, or only its keys and values (as Custom Diffusion).',
     },
     gradient_checkpointing: {
@@ -84,23 +84,23 @@ export const DDPOUpdate = defineNode({
     // A LoRA already on the MODEL (DreamBooth in LoRA mode, LoadLoRA) is merged in: RL trains a fresh adapter on top.
     const model = bakeLora(asModel(inputs.model));
     const reward = asReward(inputs.reward_model);
-    const ps = inputs.prompts as PromptSet;
+    const ps = inputs.prompts;
     if (!ps || !Array.isArray(ps.withIdentifier)) throw new Error('input prompts: expected PROMPTS (from PromptTemplate)');
     const pool = rlPromptPool(ps);
     // A judge that never learned the identifier (CLIP-T style) scores the prompt without it.
     const scorer = reward.withIdentifier ? reward.scorer : scoreWithoutIdentifier(reward.scorer, ps.identifier);
-    const epochs = Number(inputs.epochs ?? 100);
-    const n = (k: string, d: number) => Number(inputs[k] ?? d);
+    const { epochs } = inputs;
     const r = await trainDdpo(model.model, {
-      prompts: pool, reward: scorer, epochs, promptSampling: String(inputs.prompt_sampling ?? 'uniform') as 'uniform' | 'round-robin',
-      samplesPerEpoch: n('samples_per_epoch', 32), sampleBatch: n('sample_batch', 8), steps: n('steps', 20), guidance: n('guidance', 5),
-      trainBatch: n('train_batch', 4), gradAccumulation: n('grad_accumulation', 0) || undefined, innerEpochs: n('inner_epochs', 1),
-      timestepFraction: n('timestep_fraction', 1), clipRange: n('clip_range', 1e-4), advantageClip: n('advantage_clip', 5),
-      perPromptStats: inputs.per_prompt_stats === false ? false : { bufferSize: n('stat_buffer', 32), minCount: n('stat_min_count', 16) },
-      lr: n('learning_rate', 3e-4), weightDecay: n('weight_decay', 1e-4), maxGradNorm: n('max_grad_norm', 1), loraRank: n('lora_rank', 4),
-      loraAlpha: n('lora_rank', 4), loraTargets: String(inputs.lora_targets ?? 'attention') as LoraTargetSet, klWeight: n('kl_weight', 0), seed: n('seed', 0),
-      checkpointEvery: n('checkpoint_every', 1), checkpointDir: path.join(ctx.folders.output, 'training', `ddpo-${reward.name}`),
-      gradientCheckpointing: inputs.gradient_checkpointing === true, signal: ctx.signal, sessionOptions: model.sessionOptions,
+      prompts: pool, reward: scorer, epochs, promptSampling: inputs.prompt_sampling,
+      samplesPerEpoch: inputs.samples_per_epoch, sampleBatch: inputs.sample_batch, steps: inputs.steps, guidance: inputs.guidance,
+      // grad_accumulation 0: every minibatch of an inner epoch, the trainer's own default.
+      trainBatch: inputs.train_batch, gradAccumulation: inputs.grad_accumulation || undefined, innerEpochs: inputs.inner_epochs,
+      timestepFraction: inputs.timestep_fraction, clipRange: inputs.clip_range, advantageClip: inputs.advantage_clip,
+      perPromptStats: inputs.per_prompt_stats ? { bufferSize: inputs.stat_buffer, minCount: inputs.stat_min_count } : false,
+      lr: inputs.learning_rate, weightDecay: inputs.weight_decay, maxGradNorm: inputs.max_grad_norm, loraRank: inputs.lora_rank,
+      loraAlpha: inputs.lora_rank, loraTargets: inputs.lora_targets, klWeight: inputs.kl_weight, seed: inputs.seed,
+      checkpointEvery: inputs.checkpoint_every, checkpointDir: path.join(ctx.folders.output, 'training', `ddpo-${reward.name}`),
+      gradientCheckpointing: inputs.gradient_checkpointing, signal: ctx.signal, sessionOptions: model.sessionOptions,
       onProgress: (done, total, phase) => ctx.progress(done, total, phase === 'sample' ? 'sampling' : 'training'),
       onEpoch: (e, samples) => {
         ctx.metrics({ reward_mean: e.rewardMean, reward_std: e.rewardStd, loss: e.loss, approx_kl: e.approxKl, clipfrac: e.clipFrac }, e.epoch);

@@ -3,18 +3,15 @@
 // the subject's images), and writes the table as markdown and JSON to output/evaluations/ with an image grid.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ImageBatch } from '../runtime/engine/image.js';
-import { defineNode } from '../runtime/graph/node-api.js';
-import type { SamplerName } from '../runtime/diffusion/sampler.js';
 import { evaluate, evaluationGrid, type EvalJudge, reportJson, reportMarkdown, worldSubjectCheck } from '../runtime/rewards/evaluate.js';
-import { EVAL_PROMPT_SET_NAMES, evalPromptSet, type EvalPromptSet, type EvalPromptSetName, promptSetFromFile } from '../runtime/rewards/prompt-sets.js';
+import { EVAL_PROMPT_SET_NAMES, evalPromptSet, type EvalPromptSet, promptSetFromFile } from '../runtime/rewards/prompt-sets.js';
 import { SUBJECTS } from '../runtime/world/subjects.js';
+import { defineNode } from './common/define-node.js';
 import { resolveInside } from './common/files.js';
 import { asSamplingModel } from './common/model.js';
 import { asReward, type RewardHandle } from './common/reward.js';
 import { generate, MAX_SAMPLING_STEPS, SAMPLERS } from './common/sampling.js';
 import { saveImagePath } from './common/save-images.js';
-import type { PromptSet } from './prompt-set.js';
 
 export const Evaluate = defineNode({
   type: 'Evaluate',
@@ -48,28 +45,28 @@ export const Evaluate = defineNode({
   outputNode: true,
   async run(inputs, ctx) {
     const model = asSamplingModel(inputs.model);
-    const ps = inputs.prompts as PromptSet;
+    const ps = inputs.prompts;
     if (!ps || typeof ps.identifier !== 'string') throw new Error('input prompts: expected PROMPTS (from PromptTemplate)');
     const judge = asReward(inputs.judge, 'judge');
     const clip = inputs.clip === undefined ? undefined : asReward(inputs.clip, 'clip');
     const subject = { identifier: ps.identifier, classNoun: ps.classNoun, description: ps.description };
     let set: EvalPromptSet;
     if (inputs.prompt_set === 'file') {
-      const file = resolveInside(ctx.folders.input, String(inputs.prompt_file ?? ''));
-      if (!file || !String(inputs.prompt_file ?? '').trim()) throw new Error('input prompt_file: give a text file in the input folder');
+      const file = resolveInside(ctx.folders.input, inputs.prompt_file);
+      if (!file || !inputs.prompt_file.trim()) throw new Error('input prompt_file: give a text file in the input folder');
       set = promptSetFromFile(file, subject);
-    } else set = evalPromptSet(String(inputs.prompt_set) as EvalPromptSetName, subject);
+    } else set = evalPromptSet(inputs.prompt_set, subject);
     const rewards: EvalJudge[] = [judge, ...(clip ? [clip] : [])].map((r: RewardHandle) => ({ name: r.name, scorer: r.scorer, withIdentifier: r.withIdentifier }));
-    const references = inputs.references as ImageBatch | undefined;
+    const references = inputs.references;
     const embedder = references ? (clip?.embedder ?? judge.embedder) : undefined;
     // In the generated world, the oracle can also check the subject's identity exactly.
     const worldSubject = SUBJECTS.find((s) => s.identifier === ps.identifier && s.classNoun === ps.classNoun);
-    const settings = { steps: Number(inputs.steps ?? 25), guidance: Number(inputs.guidance ?? 5), sampler: String(inputs.sampler ?? 'ddim') as SamplerName };
+    const settings = { steps: inputs.steps, guidance: inputs.guidance, sampler: inputs.sampler };
     const report = await evaluate({
       generate: async (prompts, seeds) => (await generate(model, { prompts, seeds, ...settings, label: 'evaluation image' }, { ...ctx, progress: () => {} })).images,
       promptSet: set,
-      imagesPerPrompt: Number(inputs.images_per_prompt ?? 4),
-      seed: Number(inputs.seed ?? 1000),
+      imagesPerPrompt: inputs.images_per_prompt,
+      seed: inputs.seed,
       batchSize: 16,
       references,
       rewards,
@@ -78,7 +75,7 @@ export const Evaluate = defineNode({
       onProgress: (done, total) => ctx.progress(done, total, `evaluating ${set.name}`),
       signal: ctx.signal,
     });
-    const label = String(inputs.label ?? 'model').trim() || 'model';
+    const label = inputs.label.trim() || 'model';
     const markdown = reportMarkdown(report, `${label} on ${set.name} (${model.label})`);
     const { folder, filename, counter } = await saveImagePath(`evaluations/${label.replace(/[^\w.-]+/g, '_')}`, ctx.folders.output);
     const stem = path.join(folder, `${filename}_${String(counter).padStart(5, '0')}_`);

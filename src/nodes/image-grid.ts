@@ -1,7 +1,6 @@
 // A batch laid out as one image, for looking at many samples (e.g. every RL prompt's result) at once.
-import type { ImageBatch } from '../runtime/engine/image.js';
 import { gridImages } from '../runtime/engine/image-grid.js';
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 
 export { gridLayout } from '../runtime/engine/image-grid.js';
 
@@ -18,7 +17,7 @@ export const ImageGrid = defineNode({
   },
   outputs: [{ name: 'IMAGE', type: 'IMAGE' }],
   async run(inputs) {
-    const grid = gridImages(inputs.images as ImageBatch, Number(inputs.columns ?? 0), Number(inputs.padding ?? 2), Number(inputs.background ?? 1));
+    const grid = gridImages(inputs.images, inputs.columns, inputs.padding, inputs.background);
     return { outputs: [grid] };
   },
 });

@@ -1,14 +1,17 @@
 // ComfyUI's CheckpointLoaderSimple for InstructBooth: the embedded default model or an SD1.5 checkpoint, as MODEL,
 // CLIP and VAE, with where it runs (CUDA when available, else CPU).
-import { cudaAvailable, type ExecutionProvider } from '../runtime/engine/session.js';
+import { cudaAvailable } from '../runtime/engine/session.js';
 import { machineAdapters } from '../runtime/engine/gpu-adapter.js';
-import { defineNode } from '../runtime/graph/node-api.js';
 import { loadOnnxExport } from '../runtime/models/onnx-export.js';
 import { loadSdModel } from '../runtime/models/sd-model.js';
 import { detectCheckpoint } from '../runtime/models/weights/checkpoint.js';
 import { checkpointFingerprint, EMBEDDED, findTokenizer, listCheckpoints, resolveCheckpoint } from './common/checkpoints.js';
+import { defineNode } from './common/define-node.js';
 import type { AnyModelHandle } from './common/model.js';
 import { deriveId } from './common/model.js';
+
+// Typed as plain strings, not 'fp32' | 'fp16': test/onnx/float16.test.ts gives LoadCheckpoint's run a string here.
+const PRECISIONS: readonly string[] = ['fp32', 'fp16'];
 
 export const LoadCheckpoint = defineNode({
   type: 'LoadCheckpoint',
@@ -26,7 +29,7 @@ export const LoadCheckpoint = defineNode({
     },
     threads: { type: 'INT', default: 0, min: 0, max: 256, tooltip: 'CPU threads per session (0: all cores).' },
     precision: {
-      type: 'COMBO', options: ['fp32', 'fp16'], default: 'fp32', optional: true,
+      type: 'COMBO', options: PRECISIONS, default: 'fp32', optional: true,
       tooltip: 'Sampling precision. fp16 halves the weights\' memory and is fast on GPUs (on a CPU it runs, slower). Training runs in fp32. An ONNX export keeps its own.',
     },
   },
@@ -40,14 +43,14 @@ export const LoadCheckpoint = defineNode({
     return 'error' in r ? `error:${r.error}` : checkpointFingerprint(r.path);
   },
   validate: (inputs, folders) => {
-    const r = resolveCheckpoint(String(inputs.ckpt_name ?? ''), folders);
+    const r = resolveCheckpoint(inputs.ckpt_name ?? '', folders);
     if ('error' in r) return r.error;
     if (inputs.device === 'cuda' && !cudaAvailable()) return 'device cuda: onnxruntime-node has no CUDA provider here (on a machine with CUDA 12, fetch its CUDA libraries: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js; README, CUDA)';
     if (inputs.device === 'webgpu' && machineAdapters().length === 0) return 'device webgpu: no WebGPU adapter here (on Linux: libvulkan1 and a Vulkan driver for the GPU)';
     return undefined;
   },
   async run(inputs, ctx) {
-    const name = String(inputs.ckpt_name);
+    const name = inputs.ckpt_name;
     const r = resolveCheckpoint(name, ctx.folders);
     if ('error' in r) throw new Error(r.error);
     const ckpt = detectCheckpoint(r.path);
@@ -59,7 +62,7 @@ export const LoadCheckpoint = defineNode({
     const precision = inputs.precision === 'fp16' && ckpt.kind !== 'onnx' ? 'fp16' : 'fp32';
     const common = {
       loraStrength: 1,
-      sessionOptions: { provider: String(inputs.device ?? 'auto') as ExecutionProvider, threads: Number(inputs.threads ?? 0) || undefined },
+      sessionOptions: { provider: inputs.device, threads: inputs.threads || undefined },
       precision,
       // fp16 samples differ a little from fp32 ones: disk caches keyed by the id must not mix them.
       id: deriveId(`checkpoint:${name}`, precision === 'fp16' ? `${checkpointFingerprint(r.path)}|fp16` : checkpointFingerprint(r.path)),

@@ -1,6 +1,6 @@
 // ComfyUI's LoadImage: one image from the input folder as IMAGE, and its transparency as MASK.
 import { decodeImageWithMask } from '../runtime/engine/image-io.js';
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 import { fileFingerprint, isFile, listImageFiles, resolveAnnotated } from './common/files.js';
 
 export const LoadImage = defineNode({
@@ -26,11 +26,11 @@ export const LoadImage = defineNode({
     return file ? fileFingerprint(file) : 'invalid';
   },
   validate: (inputs, folders) => {
-    const file = resolveAnnotated(String(inputs.image ?? ''), folders);
+    const file = resolveAnnotated(inputs.image ?? '', folders);
     return file && isFile(file) ? undefined : `Invalid image file: ${String(inputs.image)}`;
   },
   async run(inputs, ctx) {
-    const name = String(inputs.image);
+    const name = inputs.image;
     const file = resolveAnnotated(name, ctx.folders);
     if (!file) throw new Error(`Invalid image file: ${name}`);
     // All frames, like ComfyUI (an animated GIF or WebP becomes a batch).

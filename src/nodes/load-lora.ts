@@ -1,8 +1,8 @@
 // ComfyUI's LoraLoaderModelOnly: a LoRA file (kohya/A1111/ComfyUI or diffusers/PEFT format) on the MODEL's UNet at a
 // strength. A MODEL that already carries a LoRA gets that one merged into its weights first, so LoRAs stack.
-import { defineNode } from '../runtime/graph/node-api.js';
 import { loadLora } from '../runtime/models/weights/lora-files.js';
 import { bakeLora } from './common/bake-lora.js';
+import { defineNode } from './common/define-node.js';
 import { fileFingerprint } from './common/files.js';
 import { fromFileWeights, listLoras, resolveLora } from './common/loras.js';
 import { asModel, deriveId } from './common/model.js';
@@ -25,12 +25,12 @@ export const LoadLoRA = defineNode({
     return 'error' in r ? `error:${r.error}` : fileFingerprint(r.path);
   },
   validate: (inputs, folders) => {
-    const r = resolveLora(String(inputs.lora_name ?? ''), folders);
+    const r = resolveLora(inputs.lora_name ?? '', folders);
     return 'error' in r ? r.error : undefined;
   },
   async run(inputs, ctx) {
     const model = bakeLora(asModel(inputs.model));
-    const name = String(inputs.lora_name);
+    const name = inputs.lora_name;
     const r = resolveLora(name, ctx.folders);
     if ('error' in r) throw new Error(r.error);
     const lora = fromFileWeights(loadLora(r.path), name);
@@ -38,7 +38,7 @@ export const LoadLoRA = defineNode({
       const base = `${key.replace(/\.lora_(down|up)\.weight$/, '')}.weight`;
       if (!model.model.unet.weights.has(base)) throw new Error(`${name} adapts ${base.replace(/\.weight$/, '')}, which this model's UNet does not have (a LoRA for another architecture?)`);
     }
-    const strength = Number(inputs.strength ?? 1);
+    const strength = inputs.strength;
     return {
       outputs: [{ ...model, lora, loraStrength: strength, id: deriveId(model.id, { lora: name, stamp: fileFingerprint(r.path), strength }), label: `${model.label} + ${name}` }],
     };

@@ -3,9 +3,10 @@
 // interface is documented in src/runtime/rewards/onnx-reward.ts and the README).
 import fs from 'node:fs';
 import path from 'node:path';
-import { defineNode, type Folders } from '../runtime/graph/node-api.js';
+import type { Folders } from '../runtime/graph/node-api.js';
 import { loadRewardModel } from '../runtime/rewards/index.js';
 import { EMBEDDED_DIR } from './common/checkpoints.js';
+import { defineNode } from './common/define-node.js';
 import { byCodePoint, isDirectory, resolveInside } from './common/files.js';
 import type { RewardHandle } from './common/reward.js';
 
@@ -35,16 +36,16 @@ export const LoadRewardModel = defineNode({
   },
   outputs: [{ name: 'REWARD_MODEL', type: 'REWARD_MODEL' }],
   validate: (inputs, folders) => {
-    const name = String(inputs.reward_model ?? '');
+    const name = inputs.reward_model ?? '';
     if (BUILT_IN.includes(name)) return undefined;
     const dir = resolveInside(path.join(folders.models, 'rewards'), name);
     return dir && isDirectory(dir) ? undefined : `reward model not found: ${name} (looked in ${path.join(folders.models, 'rewards')})`;
   },
   async run(inputs, ctx) {
-    const name = String(inputs.reward_model ?? 'oracle');
+    const name = inputs.reward_model;
     const spec = BUILT_IN.includes(name) ? name : resolveInside(path.join(ctx.folders.models, 'rewards'), name);
     if (!spec) throw new Error(`reward model name ${name} leaves the rewards folder`);
-    const m = await loadRewardModel(spec, { tinyClipDir: path.join(EMBEDDED_DIR, 'judge'), provider: String(inputs.device ?? 'auto') as 'auto' });
+    const m = await loadRewardModel(spec, { tinyClipDir: path.join(EMBEDDED_DIR, 'judge'), provider: inputs.device });
     // Reward models learned on human captions score the full prompt; CLIP-style metrics (CLIP-T) the prompt without
     // the identifier, a word they never learned.
     const withIdentifier = !(name === 'tiny-clip' || (m as { kind?: string }).kind === 'clip');

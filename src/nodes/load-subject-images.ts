@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { decodeImage } from '../runtime/engine/image-io.js';
 import { concatImages } from '../runtime/engine/image.js';
-import { type Folders, defineNode } from '../runtime/graph/node-api.js';
+import type { Folders } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 import { displayName, fileFingerprint, isDirectory, isFile, isInside, listImageFiles, resolveInside } from './common/files.js';
 
 /** The files a `source` names, in order, or an error message. */
@@ -67,9 +68,9 @@ export const LoadSubjectImages = defineNode({
     return 'error' in r ? r.error : undefined;
   },
   async run(inputs, ctx) {
-    const size = Number(inputs.resolution ?? 512);
+    const size = inputs.resolution;
     if (!Number.isInteger(size) || size < 8 || size > 2048) throw new Error(`resolution must be an integer in 8..2048, got ${inputs.resolution}`);
-    const r = resolveSubjectFiles(String(inputs.source), ctx.folders);
+    const r = resolveSubjectFiles(inputs.source, ctx.folders);
     if ('error' in r) throw new Error(r.error);
     const images = [];
     for (const [i, file] of r.files.entries()) {

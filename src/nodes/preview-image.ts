@@ -1,7 +1,6 @@
 // ComfyUI's PreviewImage: like SaveImage, into the temp folder, to look at without keeping.
 import { randomInt } from 'node:crypto';
-import type { ImageBatch } from '../runtime/engine/image.js';
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 import { pngInfoOf, pngInfoText, saveImages } from './common/save-images.js';
 
 export const PreviewImage = defineNode({
@@ -19,7 +18,7 @@ export const PreviewImage = defineNode({
     // a file name is not part of what a rerun must repeat.
     const letters = 'abcdefghijklmnopqrstupvxyz';
     const suffix = Array.from({ length: 5 }, () => letters[randomInt(letters.length)]).join('');
-    const refs = await saveImages(inputs.images as ImageBatch, {
+    const refs = await saveImages(inputs.images, {
       root: ctx.folders.temp,
       prefix: `instructbooth_temp_${suffix}`,
       type: 'temp',

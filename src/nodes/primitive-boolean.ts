@@ -1,5 +1,5 @@
 // ComfyUI's PrimitiveBoolean.
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 
 export const PrimitiveBoolean = defineNode({
   type: 'PrimitiveBoolean',

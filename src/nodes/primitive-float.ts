@@ -1,5 +1,5 @@
 // ComfyUI's PrimitiveFloat (range +-sys.maxsize there, step 0.1).
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 
 export const PrimitiveFloat = defineNode({
   type: 'PrimitiveFloat',

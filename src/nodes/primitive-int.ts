@@ -1,5 +1,5 @@
 // ComfyUI's PrimitiveInt. Its range is +-sys.maxsize there; here the largest integers a JS number holds exactly.
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 
 export const PrimitiveInt = defineNode({
   type: 'PrimitiveInt',

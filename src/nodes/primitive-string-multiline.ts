@@ -1,5 +1,5 @@
 // ComfyUI's PrimitiveStringMultiline: a text value edited in a text box (prompts, lists).
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 
 export const PrimitiveStringMultiline = defineNode({
   type: 'PrimitiveStringMultiline',

@@ -1,5 +1,5 @@
 // ComfyUI's PrimitiveString (comfy_extras/nodes_primitive.py): a value typed once, fed to many inputs.
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 
 export const PrimitiveString = defineNode({
   type: 'PrimitiveString',

@@ -5,11 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { concatImages, type ImageBatch, imageAt } from '../runtime/engine/image.js';
 import { decodeImage, encodePng } from '../runtime/engine/image-io.js';
-import type { SamplerName } from '../runtime/diffusion/sampler.js';
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 import { asSamplingModel, deriveId, resolutionOf } from './common/model.js';
 import { generate, MAX_SAMPLING_STEPS, SAMPLERS } from './common/sampling.js';
-import type { PromptSet } from './prompt-set.js';
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'class';
 
@@ -36,11 +34,10 @@ export const PriorClassGen = defineNode({
   ],
   async run(inputs, ctx) {
     const model = asSamplingModel(inputs.model);
-    const classPrompt = inputs.prompts ? (inputs.prompts as PromptSet).classPrompt : String(inputs.class_prompt ?? '').trim();
+    const classPrompt = inputs.prompts ? inputs.prompts.classPrompt : inputs.class_prompt.trim();
     if (!classPrompt) throw new Error('input class_prompt: empty (DreamBooth\'s class prompt, e.g. "a dog")');
-    const count = Number(inputs.count ?? 200);
-    const seed = Number(inputs.seed ?? 0);
-    const settings = { steps: Number(inputs.steps ?? 25), guidance: Number(inputs.guidance ?? 5), sampler: String(inputs.sampler ?? 'ddim') as SamplerName };
+    const { count, seed } = inputs;
+    const settings = { steps: inputs.steps, guidance: inputs.guidance, sampler: inputs.sampler };
     // The key leaves out count: asking for more images later extends the same set.
     const key = deriveId(model.id, { classPrompt, seed, ...settings });
     const dir = path.join(ctx.folders.output, 'class_images', `${slug(classPrompt)}-${key}`);

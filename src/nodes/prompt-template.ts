@@ -1,5 +1,5 @@
 // Builds the subject's prompts from the parts users know (identifier, class noun, activities) in the paper's forms.
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 import { buildPromptSet, checkPromptWord, parseActivities } from './prompt-set.js';
 
 export const DEFAULT_ACTIVITIES = ['cooking', 'playing the guitar', 'riding a bicycle', 'reading a book', 'playing tennis'];
@@ -45,11 +45,11 @@ export const PromptTemplate = defineNode({
     checkPromptWord('description', inputs.description ?? '', true),
   async run(inputs) {
     const set = buildPromptSet({
-      identifier: String(inputs.identifier ?? ''),
-      classNoun: String(inputs.class_noun ?? ''),
-      description: String(inputs.description ?? ''),
-      activities: parseActivities(String(inputs.activities ?? '')),
-      identifierRatio: Number(inputs.identifier_ratio ?? 0.5),
+      identifier: inputs.identifier,
+      classNoun: inputs.class_noun,
+      description: inputs.description,
+      activities: parseActivities(inputs.activities),
+      identifierRatio: inputs.identifier_ratio,
     });
     return { outputs: [set, set.instancePrompt, set.classPrompt] };
   },

@@ -1,7 +1,6 @@
 // RewardScore: one score per image from a REWARD_MODEL, with the mean and std shown on the node.
-import type { ImageBatch } from '../runtime/engine/image.js';
-import { defineNode } from '../runtime/graph/node-api.js';
 import { meanStd } from '../runtime/rewards/metrics.js';
+import { defineNode } from './common/define-node.js';
 import { promptLines } from './common/sampling.js';
 import { asReward } from './common/reward.js';
 
@@ -22,7 +21,7 @@ export const RewardScore = defineNode({
   ],
   outputNode: true,
   async run(inputs) {
-    const images = inputs.images as ImageBatch;
+    const images = inputs.images;
     const reward = asReward(inputs.reward_model);
     const lines = promptLines(inputs.prompt);
     if (images.count % lines.length !== 0) throw new Error(`input prompt: ${lines.length} prompts for ${images.count} images (give one, one per image, or a number that divides ${images.count})`);

@@ -1,7 +1,6 @@
 // Text-to-image: every prompt (one per line) times images_per_prompt, each image from its own seed (seed + index), so
 // any single image can be reproduced alone.
-import { defineNode } from '../runtime/graph/node-api.js';
-import type { SamplerName } from '../runtime/diffusion/sampler.js';
+import { defineNode } from './common/define-node.js';
 import { asSamplingModel } from './common/model.js';
 import { generate, MAX_SAMPLING_STEPS, promptLines, SAMPLERS } from './common/sampling.js';
 
@@ -31,18 +30,16 @@ export const Sample = defineNode({
   async run(inputs, ctx) {
     const model = asSamplingModel(inputs.model);
     const lines = promptLines(inputs.prompt);
-    const per = Number(inputs.images_per_prompt ?? 4);
-    const seed = Number(inputs.seed ?? 0);
-    const prompts = lines.flatMap((p) => Array<string>(per).fill(p));
+    const prompts = lines.flatMap((p) => Array<string>(inputs.images_per_prompt).fill(p));
     const { images, latents } = await generate(model, {
       prompts,
-      seeds: prompts.map((_, i) => seed + i),
-      steps: Number(inputs.steps ?? 25),
-      guidance: Number(inputs.guidance ?? 5),
-      sampler: String(inputs.sampler ?? 'ddim') as SamplerName,
-      negativePrompt: String(inputs.negative_prompt ?? ''),
-      eta: Number(inputs.eta ?? 0),
-      loraStrength: model.loraStrength * Number(inputs.lora_strength ?? 1),
+      seeds: prompts.map((_, i) => inputs.seed + i),
+      steps: inputs.steps,
+      guidance: inputs.guidance,
+      sampler: inputs.sampler,
+      negativePrompt: inputs.negative_prompt,
+      eta: inputs.eta,
+      loraStrength: model.loraStrength * inputs.lora_strength,
     }, ctx);
     return { outputs: [images, { samples: latents }] };
   },

@@ -1,7 +1,6 @@
 // ComfyUI's SaveImage: PNGs in the output folder, with the prompt and workflow embedded so dragging a result back
 // into the editor restores the graph that made it.
-import type { ImageBatch } from '../runtime/engine/image.js';
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 import { checkPrefix, expandPrefixVars, pngInfoOf, pngInfoText, saveImages } from './common/save-images.js';
 
 export const SaveImage = defineNode({
@@ -19,12 +18,11 @@ export const SaveImage = defineNode({
   },
   outputs: [],
   outputNode: true,
-  validate: (inputs, folders) => checkPrefix(expandPrefixVars(String(inputs.filename_prefix ?? ''), 0, 0), folders.output),
+  validate: (inputs, folders) => checkPrefix(expandPrefixVars(inputs.filename_prefix ?? '', 0, 0), folders.output),
   async run(inputs, ctx) {
-    const images = inputs.images as ImageBatch;
-    const refs = await saveImages(images, {
+    const refs = await saveImages(inputs.images, {
       root: ctx.folders.output,
-      prefix: String(inputs.filename_prefix ?? 'instructbooth'),
+      prefix: inputs.filename_prefix,
       type: 'output',
       compressionLevel: 4, // ComfyUI's: a fair size for little time
       text: pngInfoText(pngInfoOf(ctx)),

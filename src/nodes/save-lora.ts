@@ -1,8 +1,8 @@
 // Saves the MODEL's LoRA (from DDPOUpdate or DreamBoothTrain in LoRA mode) in the formats other tools load:
 // kohya (A1111, ComfyUI's LoraLoader) or diffusers/PEFT (pipe.load_lora_weights).
 import path from 'node:path';
-import { defineNode } from '../runtime/graph/node-api.js';
 import { saveLora } from '../runtime/models/weights/lora-files.js';
+import { defineNode } from './common/define-node.js';
 import { toFileWeights } from './common/loras.js';
 import { asModel } from './common/model.js';
 import { checkPrefix, saveImagePath } from './common/save-images.js';
@@ -20,16 +20,16 @@ export const SaveLoRA = defineNode({
   },
   outputs: [{ name: 'path', type: 'STRING' }],
   outputNode: true,
-  validate: (inputs, folders) => checkPrefix(String(inputs.filename_prefix ?? ''), folders.output),
+  validate: (inputs, folders) => checkPrefix(inputs.filename_prefix ?? '', folders.output),
   async run(inputs, ctx) {
     const model = asModel(inputs.model);
     if (!model.lora) throw new Error('input model: it carries no LoRA (train one with DDPOUpdate or DreamBoothTrain in lora mode, or load one with LoadLoRA)');
-    const { folder, filename, counter, subfolder } = await saveImagePath(String(inputs.filename_prefix), ctx.folders.output);
+    const { folder, filename, counter, subfolder } = await saveImagePath(inputs.filename_prefix, ctx.folders.output);
     const name = `${filename}_${String(counter).padStart(5, '0')}_.safetensors`;
     const file = path.join(folder, name);
     saveLora(file, toFileWeights(model.lora), {
-      format: String(inputs.format ?? 'kohya') as 'kohya' | 'peft',
-      dtype: String(inputs.dtype ?? 'float16') as 'float16',
+      format: inputs.format,
+      dtype: inputs.dtype,
       metadata: { instructbooth_model: model.label, ss_training_comment: 'InstructBooth' },
     });
     ctx.log('info', `saved ${file}`);

@@ -1,6 +1,5 @@
 // ComfyUI's VAEDecode: latents (as Sample or VAEEncode give them) to images.
-import type { HostTensor } from '../runtime/engine/tensor.js';
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 import { asSamplingModel, pipelineOf } from './common/model.js';
 
 export const VAEDecode = defineNode({
@@ -15,7 +14,7 @@ export const VAEDecode = defineNode({
   outputs: [{ name: 'IMAGE', type: 'IMAGE' }],
   async run(inputs) {
     const vae = asSamplingModel(inputs.vae, 'vae');
-    const latents = (inputs.samples as { samples?: HostTensor })?.samples;
+    const latents = inputs.samples?.samples;
     const [c, h, w] = pipelineOf(vae).latentShape;
     if (!latents || latents.shape.length !== 4 || latents.shape[1] !== c)
       throw new Error(`input samples: expected latents [B, ${c}, ${h}, ${w}], got ${latents ? `[${latents.shape}]` : 'nothing'}`);

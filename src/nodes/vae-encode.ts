@@ -1,8 +1,7 @@
 // ComfyUI's VAEEncode: images to latents (the posterior mean, scaled by the VAE's factor), resized to the model's
 // resolution first when they differ.
-import type { ImageBatch } from '../runtime/engine/image.js';
 import { resizeToSquare } from '../runtime/engine/image-io.js';
-import { defineNode } from '../runtime/graph/node-api.js';
+import { defineNode } from './common/define-node.js';
 import { asSamplingModel, pipelineOf, resolutionOf } from './common/model.js';
 
 export const VAEEncode = defineNode({
@@ -17,7 +16,7 @@ export const VAEEncode = defineNode({
   outputs: [{ name: 'LATENT', type: 'LATENT' }],
   async run(inputs) {
     const vae = asSamplingModel(inputs.vae, 'vae');
-    let images = inputs.pixels as ImageBatch;
+    let images = inputs.pixels;
     const size = resolutionOf(vae);
     if (images.height !== size || images.width !== size) images = await resizeToSquare(images, size);
     return { outputs: [{ samples: await pipelineOf(vae).encode(images) }] };

@@ -7,6 +7,7 @@ import type { ModelHandle } from '../../src/nodes/common/model.js';
 import { imageBatch } from '../../src/runtime/engine/image.js';
 import { InterruptedError } from '../../src/runtime/graph/node-api.js';
 import { fakeContext, makeFolders, type TestFolders } from './fake-context.js';
+import { type GivenTo, runNode } from './run-node.js';
 import { tinyModelFolders } from './tiny-checkpoint.js';
 
 let folders: TestFolders;
@@ -17,15 +18,16 @@ before(async () => {
 after(() => folders.cleanup());
 
 const images = (n: number, v: number) => imageBatch(n, 16, 16, 3, new Float32Array(n * 16 * 16 * 3).map((_, i) => (i % 7 === 0 ? v : 1 - v)));
-const inputs = (o: Record<string, unknown> = {}) => ({
+type Given = GivenTo<typeof DreamBoothTrain>;
+// The rest of the inputs at the schema's defaults (runNode).
+const inputs = (o: Partial<Given> = {}): Given => ({
   model: base, instance_images: images(2, 0.9), class_images: images(2, 0.2), instance_prompt: 'a sks cat', class_prompt: 'a cat',
-  mode: 'lora', steps: 4, batch_size: 1, learning_rate: 1e-3, lr_schedule: 'constant', warmup_steps: 0, prior_loss_weight: 1, lora_rank: 2,
-  seed: 1, resolution: 0, random_crop: true, random_flip: false, checkpoint_every: 2, ...o,
+  mode: 'lora', steps: 4, learning_rate: 1e-3, lora_rank: 2, seed: 1, checkpoint_every: 2, ...o,
 });
 
 test('LoRA mode gives a MODEL with an adapter; metrics carry instance and prior loss', async () => {
   const ctx = fakeContext(folders);
-  const r = await DreamBoothTrain.run(inputs(), ctx);
+  const r = await runNode(DreamBoothTrain, inputs(), ctx);
   const m = r.outputs[0] as ModelHandle;
   assert.ok(m.lora && m.lora.weights.size > 0);
   assert.equal(m.model.unet.weights, base.model.unet.weights, 'base weights untouched');
@@ -36,7 +38,7 @@ test('LoRA mode gives a MODEL with an adapter; metrics carry instance and prior 
 });
 
 test('full mode replaces the UNet weights', async () => {
-  const r = await DreamBoothTrain.run(inputs({ mode: 'full', steps: 2, learning_rate: 1e-4, prior_loss_weight: 0 }), fakeContext(folders));
+  const r = await runNode(DreamBoothTrain, inputs({ mode: 'full', steps: 2, learning_rate: 1e-4, prior_loss_weight: 0 }), fakeContext(folders));
   const m = r.outputs[0] as ModelHandle;
   assert.equal(m.lora, undefined);
   assert.notEqual(m.model.unet.weights, base.model.unet.weights);
@@ -50,14 +52,14 @@ test('an interrupted run resumes from its checkpoint and ends as an uninterrupte
     orig(v, max, text);
     if (v === 3) ctx.abort();
   };
-  await assert.rejects(DreamBoothTrain.run(o, ctx), (e: Error) => e instanceof InterruptedError || e.name === 'AbortError');
+  await assert.rejects(runNode(DreamBoothTrain, o, ctx), (e: Error) => e instanceof InterruptedError || e.name === 'AbortError');
   const ctx2 = fakeContext(folders);
-  const resumed = (await DreamBoothTrain.run(o, ctx2)).outputs[0] as ModelHandle;
+  const resumed = (await runNode(DreamBoothTrain, o, ctx2)).outputs[0] as ModelHandle;
   assert.ok(ctx2.calls.logs.some((l) => /resumed from the checkpoint at step 3/.test(l.message)), JSON.stringify(ctx2.calls.logs));
   // A fresh run of the same settings elsewhere: same output folder key, so clear it by changing nothing but the folder.
   const other = await makeFolders();
   try {
-    const full = (await DreamBoothTrain.run(o, fakeContext(other))).outputs[0] as ModelHandle;
+    const full = (await runNode(DreamBoothTrain, o, fakeContext(other))).outputs[0] as ModelHandle;
     for (const [k, t] of full.lora!.weights) {
       const a = t.data as Float32Array, b = resumed.lora!.weights.get(k)!.data as Float32Array;
       for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-6, `${k}[${i}]`);

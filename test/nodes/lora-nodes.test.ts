@@ -13,6 +13,7 @@ import type { ImageBatch } from '../../src/runtime/engine/image.js';
 import { Rng } from '../../src/runtime/engine/random.js';
 import { freshLora } from '../../src/runtime/training/lora-init.js';
 import { fakeContext, type TestFolders } from './fake-context.js';
+import { runNode } from './run-node.js';
 import { tinyModelFolders } from './tiny-checkpoint.js';
 
 let folders: TestFolders;
@@ -29,17 +30,17 @@ before(async () => {
 after(() => folders.cleanup());
 
 const sample = async (model: ModelHandle, strength = 1) =>
-  ((await Sample.run({ model, prompt: 'a cat', steps: 2, guidance: 3, seed: 4, images_per_prompt: 2, sampler: 'ddim', lora_strength: strength }, fakeContext(folders))).outputs[0] as ImageBatch).data;
+  ((await runNode(Sample, { model, prompt: 'a cat', steps: 2, guidance: 3, seed: 4, images_per_prompt: 2, lora_strength: strength }, fakeContext(folders))).outputs[0] as ImageBatch).data;
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 for (const format of ['kohya', 'peft'] as const) {
   test(`SaveLoRA (${format}) then LoadLoRA gives the same images`, async () => {
-    const saved = await SaveLoRA.run({ model: withLora, filename_prefix: `loras/test-${format}`, format, dtype: 'float32' }, fakeContext(folders));
+    const saved = await runNode(SaveLoRA, { model: withLora, filename_prefix: `loras/test-${format}`, format, dtype: 'float32' }, fakeContext(folders));
     const file = saved.outputs[0] as string;
     const name = `${path.relative(path.join(folders.output, 'loras'), file)} [output]`;
     const opts = (LoadLoRA.inputs.lora_name as { options: (f: TestFolders) => string[] }).options(folders);
     assert.ok(opts.includes(name), `${name} listed in ${opts}`);
-    const loaded = (await LoadLoRA.run({ model: base, lora_name: name, strength: 1 }, fakeContext(folders))).outputs[0] as ModelHandle;
+    const loaded = (await runNode(LoadLoRA, { model: base, lora_name: name }, fakeContext(folders))).outputs[0] as ModelHandle;
     assert.ok(maxDiff(await sample(loaded), await sample(withLora)) < 1e-5);
     assert.ok(maxDiff(await sample(loaded), await sample(base)) > 1e-3, 'the LoRA changes the images');
   });
@@ -47,20 +48,20 @@ for (const format of ['kohya', 'peft'] as const) {
 
 test('LoRA strength 0 gives the base model; a second LoRA stacks on the merged first', async () => {
   assert.ok(maxDiff(await sample(withLora, 0), await sample(base)) < 1e-5);
-  await SaveLoRA.run({ model: withLora, filename_prefix: 'loras/stack', format: 'kohya', dtype: 'float32' }, fakeContext(folders));
-  const twice = (await LoadLoRA.run({ model: withLora, lora_name: 'stack_00001_.safetensors [output]', strength: 1 }, fakeContext(folders))).outputs[0] as ModelHandle;
+  await runNode(SaveLoRA, { model: withLora, filename_prefix: 'loras/stack', dtype: 'float32' }, fakeContext(folders));
+  const twice = (await runNode(LoadLoRA, { model: withLora, lora_name: 'stack_00001_.safetensors [output]', strength: 1 }, fakeContext(folders))).outputs[0] as ModelHandle;
   // Two copies of the same adapter at strength 1 each = the adapter at strength 2.
   assert.ok(maxDiff(await sample(twice), await sample(withLora, 2)) < 1e-4);
   assert.match(LoadLoRA.validate!({ lora_name: 'missing.safetensors' }, folders) ?? '', /LoRA file not found/);
 });
 
 test('SaveCheckpoint writes a diffusers folder with the LoRA merged; single-file refuses non-SD1.5 shapes', async () => {
-  const saved = await SaveCheckpoint.run({ model: withLora, filename_prefix: 'checkpoints/merged', format: 'diffusers', dtype: 'float32' }, fakeContext(folders));
+  const saved = await runNode(SaveCheckpoint, { model: withLora, filename_prefix: 'checkpoints/merged', format: 'diffusers' }, fakeContext(folders));
   const dir = saved.outputs[0] as string;
   const cp = path.join(folders.models, 'checkpoints', 'merged');
   (await import('node:fs')).cpSync(dir, cp, { recursive: true });
-  const back = (await LoadCheckpoint.run({ ckpt_name: 'merged', device: 'cpu', threads: 1 }, fakeContext(folders))).outputs[0] as ModelHandle;
+  const back = (await runNode(LoadCheckpoint, { ckpt_name: 'merged', device: 'cpu', threads: 1 }, fakeContext(folders))).outputs[0] as ModelHandle;
   assert.equal(back.lora, undefined);
   assert.ok(maxDiff(await sample(back), await sample(withLora)) < 1e-4);
-  await assert.rejects(SaveCheckpoint.run({ model: base, filename_prefix: 'checkpoints/x', format: 'single-file', dtype: 'float32' }, fakeContext(folders)), /not SD1\.5-sized/);
+  await assert.rejects(runNode(SaveCheckpoint, { model: base, filename_prefix: 'checkpoints/x', format: 'single-file' }, fakeContext(folders)), /not SD1\.5-sized/);
 });

@@ -11,8 +11,10 @@ import { SaveLoRA } from '../../src/nodes/save-lora.js';
 import { VAEDecode } from '../../src/nodes/vae-decode.js';
 import { VAEEncode } from '../../src/nodes/vae-encode.js';
 import type { ModelHandle } from '../../src/nodes/common/model.js';
+import type { Latent } from '../../src/nodes/common/define-node.js';
 import type { ImageBatch } from '../../src/runtime/engine/image.js';
 import { fakeContext, type TestFolders } from './fake-context.js';
+import { runNode } from './run-node.js';
 import { tinyModelFolders } from './tiny-checkpoint.js';
 
 let folders: TestFolders;
@@ -32,7 +34,7 @@ test('LoadCheckpoint lists the embedded model first and explains a missing check
 test('Sample: images per prompt, seeds per image (batching does not change an image)', async () => {
   const ctx = fakeContext(folders);
   const run = (prompt: string, per: number, seed: number) =>
-    Sample.run({ model, prompt, steps: 3, guidance: 3, seed, images_per_prompt: per, sampler: 'ddim', negative_prompt: '', lora_strength: 1, eta: 0 }, ctx);
+    runNode(Sample, { model, prompt, steps: 3, guidance: 3, seed, images_per_prompt: per }, ctx);
   const a = await run('a photo\na cat', 2, 10);
   const img = a.outputs[0] as ImageBatch;
   assert.equal(img.count, 4);
@@ -52,15 +54,15 @@ test('Sample: images per prompt, seeds per image (batching does not change an im
 });
 
 test('PriorClassGen keeps its images on disk and reuses them (also when asked for more)', async () => {
-  const inputs = { model, class_prompt: 'a cat', count: 3, seed: 5, sampler: 'ddim', steps: 2, guidance: 3 };
-  const first = await PriorClassGen.run(inputs, fakeContext(folders));
+  const inputs = { model, class_prompt: 'a cat', count: 3, seed: 5, steps: 2, guidance: 3 };
+  const first = await runNode(PriorClassGen, inputs, fakeContext(folders));
   const imgs = first.outputs[0] as ImageBatch;
   assert.equal(imgs.count, 3);
   assert.equal(first.outputs[1], 'a cat');
   const dir = fs.readdirSync(path.join(folders.output, 'class_images'));
   assert.equal(dir.length, 1);
   const ctx2 = fakeContext(folders);
-  const again = await PriorClassGen.run({ ...inputs, count: 5 }, ctx2);
+  const again = await runNode(PriorClassGen, { ...inputs, count: 5 }, ctx2);
   assert.equal((again.outputs[0] as ImageBatch).count, 5);
   assert.ok(ctx2.calls.logs.some((l) => /reusing 3 class images/.test(l.message)));
   // The first three are the stored PNGs: the freshly generated images to 8 bits.
@@ -71,14 +73,14 @@ test('PriorClassGen keeps its images on disk and reuses them (also when asked fo
 });
 
 test('VAEEncode then VAEDecode gives images of the model\'s size', async () => {
-  const s = await Sample.run({ model, prompt: 'a cat', steps: 2, guidance: 1, seed: 0, images_per_prompt: 2, sampler: 'euler_a' }, fakeContext(folders));
-  const lat = (await VAEEncode.run({ pixels: s.outputs[0], vae: model }, fakeContext(folders))).outputs[0] as { samples: { shape: number[] } };
+  const s = await runNode(Sample, { model, prompt: 'a cat', steps: 2, guidance: 1, images_per_prompt: 2, sampler: 'euler_a' }, fakeContext(folders));
+  const lat = (await runNode(VAEEncode, { pixels: s.outputs[0] as ImageBatch, vae: model }, fakeContext(folders))).outputs[0] as Latent;
   assert.deepEqual(lat.samples.shape, [2, 4, 4, 4]);
-  const back = (await VAEDecode.run({ samples: lat, vae: model }, fakeContext(folders))).outputs[0] as ImageBatch;
+  const back = (await runNode(VAEDecode, { samples: lat, vae: model }, fakeContext(folders))).outputs[0] as ImageBatch;
   assert.equal(back.count, 2);
-  await assert.rejects(VAEDecode.run({ samples: { samples: { shape: [1, 3, 4, 4], data: new Float32Array(48), dtype: 'float32' } }, vae: model }, fakeContext(folders)), /expected latents \[B, 4, 4, 4\]/);
+  await assert.rejects(runNode(VAEDecode, { samples: { samples: { shape: [1, 3, 4, 4], data: new Float32Array(48), dtype: 'float32' } }, vae: model }, fakeContext(folders)), /expected latents \[B, 4, 4, 4\]/);
 });
 
 test('SaveLoRA refuses a MODEL without LoRA', async () => {
-  await assert.rejects(SaveLoRA.run({ model, filename_prefix: 'loras/x', format: 'kohya', dtype: 'float16' }, fakeContext(folders)), /carries no LoRA/);
+  await assert.rejects(runNode(SaveLoRA, { model, filename_prefix: 'loras/x' }, fakeContext(folders)), /carries no LoRA/);
 });

@@ -12,8 +12,9 @@ import { VAEDecode } from '../../src/nodes/vae-decode.js';
 import { VAEEncode } from '../../src/nodes/vae-encode.js';
 import { type AnyModelHandle, pipelineOf } from '../../src/nodes/common/model.js';
 import type { ImageBatch } from '../../src/runtime/engine/image.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { Latent } from '../../src/nodes/common/define-node.js';
 import { fakeContext, makeFolders, type TestFolders } from './fake-context.js';
+import { runNode } from './run-node.js';
 
 const FIXTURE = path.join(import.meta.dirname, '..', 'fixtures', 'onnx-export');
 let folders: TestFolders;
@@ -22,7 +23,7 @@ let model: AnyModelHandle;
 before(async () => {
   folders = await makeFolders();
   fs.cpSync(FIXTURE, path.join(folders.models, 'checkpoints', 'tiny-onnx'), { recursive: true });
-  const r = await LoadCheckpoint.run({ ckpt_name: 'tiny-onnx', device: 'cpu', threads: 1 }, fakeContext(folders));
+  const r = await runNode(LoadCheckpoint, { ckpt_name: 'tiny-onnx', device: 'cpu', threads: 1 }, fakeContext(folders));
   model = r.outputs[0] as AnyModelHandle;
 });
 after(async () => {
@@ -40,7 +41,7 @@ test('LoadCheckpoint lists the export and loads it as a MODEL', () => {
 test('Sample runs on the export: images at its resolution, batch-independent seeds', async () => {
   const ctx = fakeContext(folders);
   const run = (prompt: string, per: number, seed: number) =>
-    Sample.run({ model, prompt, steps: 3, guidance: 3, seed, images_per_prompt: per, sampler: 'ddim', negative_prompt: '', lora_strength: 1, eta: 0 }, ctx);
+    runNode(Sample, { model, prompt, steps: 3, guidance: 3, seed, images_per_prompt: per }, ctx);
   const a = await run('a photo of a sks dog', 2, 10);
   const img = a.outputs[0] as ImageBatch;
   assert.deepEqual([img.count, img.height, img.width], [2, 64, 64]);
@@ -56,17 +57,17 @@ test('Sample runs on the export: images at its resolution, batch-independent see
 
 test('VAEEncode then VAEDecode round-trips through the export\'s encoder and decoder', async () => {
   const ctx = fakeContext(folders);
-  const img = (await Sample.run({ model, prompt: 'a dog', steps: 2, guidance: 1, seed: 1, images_per_prompt: 1, sampler: 'ddim', negative_prompt: '', lora_strength: 1, eta: 0 }, ctx)).outputs[0] as ImageBatch;
-  const latent = (await VAEEncode.run({ pixels: img, vae: model }, ctx)).outputs[0] as { samples: HostTensor };
+  const img = (await runNode(Sample, { model, prompt: 'a dog', steps: 2, guidance: 1, seed: 1, images_per_prompt: 1 }, ctx)).outputs[0] as ImageBatch;
+  const latent = (await runNode(VAEEncode, { pixels: img, vae: model }, ctx)).outputs[0] as Latent;
   assert.deepEqual(latent.samples.shape, [1, 4, 16, 16]);
-  const back = (await VAEDecode.run({ samples: latent, vae: model }, ctx)).outputs[0] as ImageBatch;
+  const back = (await runNode(VAEDecode, { samples: latent, vae: model }, ctx)).outputs[0] as ImageBatch;
   assert.deepEqual([back.count, back.height, back.width], [1, 64, 64]);
 });
 
 test('DreamBoothTrain refuses the export, naming the input and what to load instead', async () => {
   const subject = { count: 1, height: 64, width: 64, channels: 3, data: new Float32Array(64 * 64 * 3).fill(0.5) };
   await assert.rejects(
-    DreamBoothTrain.run({ model, instance_images: subject, instance_prompt: 'a sks dog', class_prompt: 'a dog', mode: 'lora', steps: 1, learning_rate: 1e-4, seed: 0 }, fakeContext(folders)),
+    runNode(DreamBoothTrain, { model, instance_images: subject, instance_prompt: 'a sks dog', class_prompt: 'a dog', mode: 'lora', steps: 1, learning_rate: 1e-4 }, fakeContext(folders)),
     /input model: tiny-onnx is an ONNX export.*no weights to train.*diffusers folder or \.safetensors/,
   );
 });

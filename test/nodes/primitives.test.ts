@@ -6,6 +6,7 @@ import { PrimitiveInt } from '../../src/nodes/primitive-int.js';
 import { PrimitiveString } from '../../src/nodes/primitive-string.js';
 import { PrimitiveStringMultiline } from '../../src/nodes/primitive-string-multiline.js';
 import { createRegistry } from '../../src/nodes/index.js';
+import type { NodeDefinition } from '../../src/runtime/graph/node-api.js';
 import { fakeContext, makeFolders } from './fake-context.js';
 
 test('primitives output their value with their type', async () => {
@@ -20,7 +21,8 @@ test('primitives output their value with their type', async () => {
       [PrimitiveBoolean, true, 'BOOLEAN'],
     ] as const;
     for (const [node, value, type] of cases) {
-      assert.deepEqual((await node.run({ value }, ctx)).outputs, [value], node.type);
+      // Each case pairs a node with a value of its type, which a loop over the union cannot show the checker.
+      assert.deepEqual((await (node as NodeDefinition).run({ value }, ctx)).outputs, [value], node.type);
       assert.deepEqual(node.outputs, [{ name: type, type }]);
       assert.equal(node.category, 'utils/primitive');
     }

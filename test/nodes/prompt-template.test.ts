@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { buildPromptSet, parseActivities, type PromptSet } from '../../src/nodes/prompt-set.js';
 import { DEFAULT_ACTIVITIES, PromptTemplate } from '../../src/nodes/prompt-template.js';
 import { fakeContext, makeFolders } from './fake-context.js';
+import { type GivenTo, runNode } from './run-node.js';
 
-const run = async (inputs: Record<string, unknown>) => {
+const run = async (inputs: GivenTo<typeof PromptTemplate>) => {
   const f = await makeFolders();
   try {
-    return (await PromptTemplate.run(inputs, fakeContext(f))).outputs as [PromptSet, string, string];
+    return (await runNode(PromptTemplate, inputs, fakeContext(f))).outputs as [PromptSet, string, string];
   } finally {
     await f.cleanup();
   }

@@ -10,6 +10,7 @@ import type { Folders } from '../../src/runtime/graph/node-api.js';
 import type { ModelHandle } from '../../src/nodes/common/model.js';
 import { LoadCheckpoint } from '../../src/nodes/load-checkpoint.js';
 import { fakeContext, makeFolders, type TestFolders } from './fake-context.js';
+import { runNode } from './run-node.js';
 
 export const TINY_TOKENIZER = path.join(import.meta.dirname, '../fixtures/clip-tiny/tokenizer');
 
@@ -29,6 +30,6 @@ export function writeTinyCheckpoint(folders: Folders, name = 'tiny', seed = 3): 
 export async function tinyModelFolders(): Promise<{ folders: TestFolders; model: ModelHandle }> {
   const folders = await makeFolders();
   writeTinyCheckpoint(folders);
-  const out = await LoadCheckpoint.run({ ckpt_name: 'tiny', device: 'cpu', threads: 1 }, fakeContext(folders));
+  const out = await runNode(LoadCheckpoint, { ckpt_name: 'tiny', device: 'cpu', threads: 1 }, fakeContext(folders));
   return { folders, model: out.outputs[0] as ModelHandle };
 }

@@ -2,6 +2,9 @@
 // this file; the executor, the CLI and the server see nodes only through it.
 import type { ImageBatch } from '../engine/image.js';
 import type { Rng } from '../engine/random.js';
+import type { InputsOf, PrimitiveValues } from './input-types.js';
+
+export type { InputsGiven, InputsOf, InputValue, PrimitiveValues } from './input-types.js';
 
 /** Socket types, named like ComfyUI's (MODEL, CLIP, VAE, IMAGE, LATENT, CONDITIONING...) plus the project's own. */
 export type SocketType = string;
@@ -29,6 +32,11 @@ export const WIDGET_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO
 
 export function isWidget(spec: InputSpec): boolean {
   return WIDGET_TYPES.has(spec.type) && !('link' in spec);
+}
+
+/** What an input the prompt leaves out gets before run: a widget's declared default (links have none). */
+export function declaredDefault(spec: InputSpec): unknown {
+  return isWidget(spec) && 'default' in spec ? spec.default : undefined;
 }
 
 export interface OutputSpec {
@@ -94,25 +102,50 @@ export interface RunContext {
   checkInterrupted(): void;
 }
 
-export interface NodeDefinition {
+/** What every node declares besides its inputs. */
+interface NodeSchema {
   /** ComfyUI's class_type. */
   type: string;
   displayName: string;
   category: string;
   description: string;
-  /** Inputs in display order (ComfyUI's input_order). */
-  inputs: Record<string, InputSpec>;
   outputs: OutputSpec[];
   /** Output nodes are where execution starts walking upstream (ComfyUI's OUTPUT_NODE). */
   outputNode?: boolean;
+}
+
+/**
+ * A node as the registry, executor and server hold it, whatever its inputs: every node of a registry, typed or not.
+ * Methods, not function-valued properties, so that a NodeDefinitionOf (whose run takes narrower inputs) is one.
+ */
+export interface NodeDefinition extends NodeSchema {
+  /** Inputs in display order (ComfyUI's input_order). */
+  inputs: Record<string, InputSpec>;
   /**
    * A fingerprint of outside state the node reads (a file's mtime, say), part of its cache key; return a fresh value
-   * (e.g. NaN) to never cache. ComfyUI's IS_CHANGED.
+   * (e.g. NaN) to never cache. ComfyUI's IS_CHANGED. Gets the constant inputs (no linked ones).
    */
   isChanged?(inputs: Record<string, unknown>, folders: Folders): string | number | undefined;
-  /** Extra checks on widget values before the run (ComfyUI's VALIDATE_INPUTS); return an error message or nothing. */
+  /**
+   * Extra checks on widget values before the run (ComfyUI's VALIDATE_INPUTS); return an error message or nothing.
+   * Gets the literal inputs given or defaulted (no linked ones).
+   */
   validate?(inputs: Record<string, unknown>, folders: Folders): string | undefined;
   run(inputs: Record<string, unknown>, ctx: RunContext): Promise<NodeResult>;
+}
+
+/**
+ * A node whose run gets inputs typed from its schema I (input-types.ts), links typed by the socket type map V. The
+ * executor fills every declared default before run, so a node reads `inputs.steps`, never `inputs.steps ?? 25`.
+ */
+export interface NodeDefinitionOf<I extends Record<string, InputSpec>, V = PrimitiveValues> extends NodeSchema {
+  /** Inputs in display order (ComfyUI's input_order). */
+  inputs: I;
+  /** As NodeDefinition's: constant inputs only, so any may be absent. */
+  isChanged?(inputs: Partial<InputsOf<I, V>>, folders: Folders): string | number | undefined;
+  /** As NodeDefinition's: literal inputs only, so any may be absent. */
+  validate?(inputs: Partial<InputsOf<I, V>>, folders: Folders): string | undefined;
+  run(inputs: InputsOf<I, V>, ctx: RunContext): Promise<NodeResult>;
 }
 
 /** Thrown by checkInterrupted(): the run was cancelled, not failed. */
@@ -123,7 +156,15 @@ export class InterruptedError extends Error {
   }
 }
 
-/** Helper for node files: a definition with its literal type kept. */
-export function defineNode(def: NodeDefinition): NodeDefinition {
+/**
+ * A node definition with its schema's literal type kept, so that `run` gets typed inputs; links of types other than
+ * the primitive ones are `unknown` (nodes with their own socket types use nodeDefiner).
+ */
+export function defineNode<const I extends Record<string, InputSpec>>(def: NodeDefinitionOf<I>): NodeDefinitionOf<I> {
   return def;
+}
+
+/** defineNode for a set of nodes whose link sockets carry the value types V (e.g. MODEL -> the model handle). */
+export function nodeDefiner<V extends PrimitiveValues>() {
+  return <const I extends Record<string, InputSpec>>(def: NodeDefinitionOf<I, V>): NodeDefinitionOf<I, V> => def;
 }

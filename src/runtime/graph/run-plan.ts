@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { compareIds } from './compare-ids.js';
 import type { LruCache } from './lru-cache.js';
-import { type Folders, type NodeDefinition, isWidget } from './node-api.js';
+import { type Folders, type NodeDefinition, declaredDefault } from './node-api.js';
 import type { NodeOutputs } from './node-result.js';
 import { getOwn } from './own-keys.js';
 import { type Prompt, isLink, unwrapLiteral } from './prompt.js';
@@ -85,11 +85,12 @@ export function plan(prompt: Prompt, registry: NodeRegistry, folders: Folders, r
         inputs.set(name, { value });
         constants.set(name, value);
         keyParts.push([name, 'value', value]);
-      } else if (isWidget(spec) && 'default' in spec && spec.default !== undefined) {
-        // The schema is the one source of defaults: a node's run never sees a widget it declares a default for unset.
-        inputs.set(name, { value: spec.default });
-        constants.set(name, spec.default);
-        keyParts.push([name, 'value', spec.default]);
+      } else if (declaredDefault(spec) !== undefined) {
+        // The schema is the one source of defaults: a node's run never sees an input it declares a default for unset.
+        const value = declaredDefault(spec);
+        inputs.set(name, { value });
+        constants.set(name, value);
+        keyParts.push([name, 'value', value]);
       }
     }
     const fingerprint = changeFingerprint(def, Object.fromEntries(constants), folders);

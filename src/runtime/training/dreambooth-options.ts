@@ -8,6 +8,26 @@ import type { LoraWeights } from '../models/sd-pipeline.js';
 import { unetSizeMultiple } from '../models/unet.js';
 import { vaeDownscale } from '../models/vae.js';
 
+/** Every default of a DreamBooth run; the DreamBoothTrain node's schema reads them too. */
+export const DREAMBOOTH_DEFAULTS = {
+  mode: 'full' as 'full' | 'lora',
+  priorLossWeight: 1,
+  loraRank: 4,
+  batchSize: 1,
+  /** By mode: diffusers' DreamBooth default for full fine-tuning of SD1.5, and what LoRA takes. */
+  lr: { full: 5e-6, lora: 1e-4 },
+  adamBeta1: 0.9,
+  adamBeta2: 0.999,
+  adamEps: 1e-8,
+  weightDecay: 1e-2,
+  maxGradNorm: 1,
+  lrSchedule: 'constant' as 'constant' | 'cosine',
+  warmupSteps: 0,
+  seed: 0,
+  randomCrop: true,
+  randomFlip: false,
+} as const;
+
 export interface DreamBoothStep {
   /** Steps done (1-based). */
   step: number;
@@ -117,7 +137,7 @@ export interface Settings {
 
 /** Checks every option (errors name it) and fills in the defaults. */
 export function settingsOf(model: SdModel, o: DreamBoothOptions): Settings {
-  const mode = o.mode ?? 'full';
+  const mode = o.mode ?? DREAMBOOTH_DEFAULTS.mode;
   if (mode !== 'full' && mode !== 'lora') throw new Error(`DreamBooth: mode must be 'full' or 'lora', got '${String(mode)}'`);
   const int = (name: string, v: number, min: number) => {
     if (!(Number.isSafeInteger(v) && v >= min)) throw new Error(`DreamBooth: ${name} must be an integer >= ${min}, got ${v}`);
@@ -131,32 +151,32 @@ export function settingsOf(model: SdModel, o: DreamBoothOptions): Settings {
   const mult = vaeDownscale(model.vae.config) * unetSizeMultiple(model.unet.config);
   if (resolution % mult !== 0) throw new Error(`DreamBooth: resolution ${resolution} must be a multiple of ${mult} for this model`);
   if (!o.instanceImages || o.instanceImages.count < 1) throw new Error('DreamBooth: no instance images');
-  const priorWeight = num('priorLossWeight', o.priorLossWeight ?? 1, (v) => v >= 0, 'a number >= 0');
+  const priorWeight = num('priorLossWeight', o.priorLossWeight ?? DREAMBOOTH_DEFAULTS.priorLossWeight, (v) => v >= 0, 'a number >= 0');
   const prior = !!o.classImages && o.classImages.count > 0 && priorWeight > 0;
   if (prior && !o.classPrompt) throw new Error('DreamBooth: class images need a class prompt');
-  const rank = int('loraRank', o.loraRank ?? 4, 1);
+  const rank = int('loraRank', o.loraRank ?? DREAMBOOTH_DEFAULTS.loraRank, 1);
   if (o.checkpointEvery !== undefined) int('checkpointEvery', o.checkpointEvery, 1);
-  const schedule = o.lrSchedule ?? 'constant';
+  const schedule = o.lrSchedule ?? DREAMBOOTH_DEFAULTS.lrSchedule;
   if (schedule !== 'constant' && schedule !== 'cosine') throw new Error(`DreamBooth: lrSchedule must be 'constant' or 'cosine', got '${String(schedule)}'`);
   return {
     mode,
     rank,
     alpha: num('loraAlpha', o.loraAlpha ?? rank, (v) => v > 0, 'a number > 0'),
     steps: int('steps', o.steps, 0),
-    batch: int('batchSize', o.batchSize ?? 1, 1),
+    batch: int('batchSize', o.batchSize ?? DREAMBOOTH_DEFAULTS.batchSize, 1),
     prior,
     priorWeight: prior ? priorWeight : 0,
-    lr: num('lr', o.lr ?? (mode === 'full' ? 5e-6 : 1e-4), (v) => v >= 0, 'a number >= 0'),
-    beta1: num('adamBeta1', o.adamBeta1 ?? 0.9, (v) => v >= 0 && v < 1, 'in [0, 1)'),
-    beta2: num('adamBeta2', o.adamBeta2 ?? 0.999, (v) => v >= 0 && v < 1, 'in [0, 1)'),
-    eps: num('adamEps', o.adamEps ?? 1e-8, (v) => v > 0, 'a number > 0'),
-    weightDecay: num('weightDecay', o.weightDecay ?? 1e-2, (v) => v >= 0, 'a number >= 0'),
-    maxGradNorm: num('maxGradNorm', o.maxGradNorm ?? 1, (v) => v >= 0, 'a number >= 0'),
+    lr: num('lr', o.lr ?? DREAMBOOTH_DEFAULTS.lr[mode], (v) => v >= 0, 'a number >= 0'),
+    beta1: num('adamBeta1', o.adamBeta1 ?? DREAMBOOTH_DEFAULTS.adamBeta1, (v) => v >= 0 && v < 1, 'in [0, 1)'),
+    beta2: num('adamBeta2', o.adamBeta2 ?? DREAMBOOTH_DEFAULTS.adamBeta2, (v) => v >= 0 && v < 1, 'in [0, 1)'),
+    eps: num('adamEps', o.adamEps ?? DREAMBOOTH_DEFAULTS.adamEps, (v) => v > 0, 'a number > 0'),
+    weightDecay: num('weightDecay', o.weightDecay ?? DREAMBOOTH_DEFAULTS.weightDecay, (v) => v >= 0, 'a number >= 0'),
+    maxGradNorm: num('maxGradNorm', o.maxGradNorm ?? DREAMBOOTH_DEFAULTS.maxGradNorm, (v) => v >= 0, 'a number >= 0'),
     lrSchedule: schedule,
-    warmup: int('warmupSteps', o.warmupSteps ?? 0, 0),
-    seed: int('seed', o.seed ?? 0, 0),
+    warmup: int('warmupSteps', o.warmupSteps ?? DREAMBOOTH_DEFAULTS.warmupSteps, 0),
+    seed: int('seed', o.seed ?? DREAMBOOTH_DEFAULTS.seed, 0),
     resolution,
-    randomCrop: o.randomCrop ?? true,
-    randomFlip: o.randomFlip ?? false,
+    randomCrop: o.randomCrop ?? DREAMBOOTH_DEFAULTS.randomCrop,
+    randomFlip: o.randomFlip ?? DREAMBOOTH_DEFAULTS.randomFlip,
   };
 }
