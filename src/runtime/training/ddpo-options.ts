@@ -66,7 +66,7 @@ export interface EpochStats {
 export interface DdpoOptions {
   /** The prompt pool. */
   prompts: string[];
-  /** How each epoch draws its prompts from the pool (see the file comment). Default 'uniform'. */
+  /** How each epoch draws its prompts from the pool (see ddpo.ts's file comment). */
   promptSampling?: 'uniform' | 'round-robin';
   reward: AlignmentScorer;
   epochs: number;
@@ -93,15 +93,15 @@ export interface DdpoOptions {
   maxGradNorm?: number;
   loraRank?: number;
   loraAlpha?: number;
-  /** Which UNet layers a new adapter covers: every attention projection (default, as diffusers' DDPO) or only the
+  /** Which UNet layers a new adapter covers: every attention projection (as diffusers' DDPO) or only the
    * cross-attention ones, where the prompt enters the image. */
   loraTargets?: LoraTargetSet;
   /** Continue training this adapter (its rank, alpha and targets override loraRank/loraAlpha). */
   initialLora?: LoraWeights;
-  /** Weight of mean((eps - eps_ref)^2) against the starting model (base + initialLora). Default 0. */
+  /** Weight of mean((eps - eps_ref)^2) against the starting model (base + initialLora); 0 turns it off. */
   klWeight?: number;
   seed?: number;
-  /** Save a checkpoint every this many epochs (and after the last). Default 1 when checkpointDir is set. */
+  /** Save a checkpoint every this many epochs (and after the last) when checkpointDir is set. */
   checkpointEvery?: number;
   /**
    * Checkpoints go to `<checkpointDir>/ddpo-<fingerprint>/`, the fingerprint hashing every setting that changes the

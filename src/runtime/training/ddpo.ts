@@ -16,7 +16,7 @@
 import { concatImages } from '../engine/image.js';
 import { Rng } from '../engine/random.js';
 import type { SdModel } from '../models/sd-model.js';
-import { type DdpoCheckpoints, openCheckpoints, saveCheckpoint } from './ddpo-checkpoints.js';
+import { openCheckpoints, saveCheckpoint } from './ddpo-checkpoints.js';
 import { type DdpoOptions, type DdpoResult, type EpochStats, settingsOf } from './ddpo-options.js';
 import { type EpochSamples, epochPrompts, sampleEpoch } from './ddpo-sampling.js';
 import { adapterCopy, liveAdapter, openSessions, releaseSessions } from './ddpo-sessions.js';
@@ -34,7 +34,7 @@ export async function trainDdpo(model: SdModel, options: DdpoOptions): Promise<D
   const rank = initial?.rank ?? r.loraRank;
   const alpha = initial?.alpha ?? r.loraAlpha;
 
-  const checkpoints: DdpoCheckpoints | undefined = options.checkpointDir ? openCheckpoints(options.checkpointDir, model, r, initial) : undefined;
+  const checkpoints = options.checkpointDir ? openCheckpoints(options.checkpointDir, model, r, initial) : undefined;
   const resumed = checkpoints?.resumed;
   // A finished run (a workflow run again) returns its adapter without building any session. A checkpoint past
   // `epochs` is returned as it is: only the newest checkpoints are kept.
