@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SD15_SCHEDULER_CONFIG } from '../../src/runtime/diffusion/schedule.js';
 import { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { loadWeights, log } from './io.js';
 import { parseWorldTraining, textClipConfig } from './options.js';
 import { checkAlignment } from './save-and-check.js';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { imagesToTensor } from '../../src/runtime/diffusion/latent-images.js';
 import { type ImageBatch, imageBatch } from '../../src/runtime/engine/image.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/runtime/engine/safetensors.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 
 export const f32 = (shape: number[], data: Float32Array): HostTensor => ({ dtype: 'float32', shape, data });
 export const secs = (t0: number) => (performance.now() - t0) / 1000;

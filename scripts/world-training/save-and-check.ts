@@ -7,7 +7,7 @@ import { DEFAULT_SAMPLING } from '../../src/runtime/diffusion/sampler.js';
 import type { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
 import { imageBatch } from '../../src/runtime/engine/image.js';
 import { encodePng } from '../../src/runtime/engine/image-io.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import type { ClipTextConfig } from '../../src/runtime/models/clip-text.js';
 import { loadSdModel, saveSdModelFolder, type SdModel } from '../../src/runtime/models/sd-model.js';
 import { SdPipeline } from '../../src/runtime/models/sd-pipeline.js';

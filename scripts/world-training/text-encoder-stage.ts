@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
-import { Rng } from '../../src/runtime/engine/random.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { toNchw } from '../../src/runtime/rewards/resample.js';
 import { TinyClipInit, type TinyClipConfig, tinyClipLossGraph } from '../../src/runtime/rewards/tiny-clip.js';
 import { type Scene, renderScenes, sampleScene } from '../../src/runtime/world/index.js';

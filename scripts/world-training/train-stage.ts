@@ -7,7 +7,7 @@ import { makeTrainingGraph } from '../../src/runtime/autodiff/training-graph.js'
 import { Trainer } from '../../src/runtime/autodiff/trainer.js';
 import { FusedAdamW } from '../../src/runtime/engine/optim/fused-adamw.js';
 import { makeSchedule } from '../../src/runtime/engine/optim/schedule.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import type { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import { type ParamSource, WeightsSource } from '../../src/runtime/onnx/params.js';
 import { fmt, loadWeights, log, saveWeights, secs } from './io.js';

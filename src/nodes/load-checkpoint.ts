@@ -10,9 +10,6 @@ import { defineNode } from './common/define-node.js';
 import type { AnyModelHandle } from './common/model.js';
 import { deriveId } from './common/model.js';
 
-// Typed as plain strings, not 'fp32' | 'fp16': test/onnx/float16.test.ts gives LoadCheckpoint's run a string here.
-const PRECISIONS: readonly string[] = ['fp32', 'fp16'];
-
 export const LoadCheckpoint = defineNode({
   type: 'LoadCheckpoint',
   displayName: 'Load Checkpoint',
@@ -29,7 +26,7 @@ export const LoadCheckpoint = defineNode({
     },
     threads: { type: 'INT', default: 0, min: 0, max: 256, tooltip: 'CPU threads per session (0: all cores).' },
     precision: {
-      type: 'COMBO', options: PRECISIONS, default: 'fp32', optional: true,
+      type: 'COMBO', options: ['fp32', 'fp16'], default: 'fp32', optional: true,
       tooltip: 'Sampling precision. fp16 halves the weights\' memory and is fast on GPUs (on a CPU it runs, slower). Training runs in fp32. An ONNX export keeps its own.',
     },
   },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { PromptValidationError, WorkflowFormatError } from '../../src/runtime/graph/errors.js';
 import { parseWorkflowJson, parseWorkflowValue, serializeWorkflow, type UiWorkflow } from '../../src/runtime/graph/workflow-ui.js';
 import { isLink, type Prompt } from '../../src/runtime/graph/prompt.js';

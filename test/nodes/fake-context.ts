@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ImageBatch } from '../../src/runtime/engine/image.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { type Folders, InterruptedError, type LogLevel, type RunContext } from '../../src/runtime/graph/node-api.js';
 import type { PngInfo } from '../../src/runtime/graph/node-api.js';
 

@@ -10,7 +10,7 @@ import { SaveCheckpoint } from '../../src/nodes/save-checkpoint.js';
 import { SaveLoRA } from '../../src/nodes/save-lora.js';
 import type { ModelHandle } from '../../src/nodes/common/model.js';
 import type { ImageBatch } from '../../src/runtime/engine/image.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import { freshLora } from '../../src/runtime/training/lora-init.js';
 import { fakeContext, type TestFolders } from './fake-context.js';
 import { runNode } from './run-node.js';

@@ -52,7 +52,7 @@ test('every sampling-steps value a node admits runs through the SD1.5 schedule (
   const { ddimCoefficients, ddimTimesteps } = await import('../../src/runtime/diffusion/ddim.js');
   const { eulerAncestralPlan } = await import('../../src/runtime/diffusion/euler-ancestral.js');
   const { sampleLatents } = await import('../../src/runtime/diffusion/sampler.js');
-  const { f32 } = await import('../../src/runtime/engine/tensor.js');
+  const { f32 } = await import('../../src/runtime/onnx/tensor.js');
   const reg = createRegistry();
   const sampling = ['Sample', 'Evaluate', 'PriorClassGen', 'DDPOUpdate'];
   // Every node with a `steps` input but DreamBoothTrain (training steps) samples with it.

@@ -84,7 +84,7 @@ test('SdPipeline samples in fp16 as in fp32, to within float16 rounding', async 
 test('LoadCheckpoint precision fp16 gives a MODEL that samples in fp16, with its own identity', async () => {
   const { folders } = await tinyModelFolders();
   try {
-    const load = async (precision: string) => (await LoadCheckpoint.run({ ckpt_name: 'tiny', device: 'cpu', threads: 1, precision }, fakeContext(folders))).outputs[0] as AnyModelHandle;
+    const load = async (precision: 'fp32' | 'fp16') => (await LoadCheckpoint.run({ ckpt_name: 'tiny', device: 'cpu', threads: 1, precision }, fakeContext(folders))).outputs[0] as AnyModelHandle;
     const [m32, m16] = [await load('fp32'), await load('fp16')];
     assert.equal(m16.label, 'tiny (fp16)');
     assert.notEqual(m16.id, m32.id, 'caches keyed by the id keep fp16 and fp32 results apart');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { imageBatch, type ImageBatch } from '../../src/runtime/engine/image.js';
-import { Rng } from '../../src/runtime/engine/random.js';
+import { Rng } from '../../src/runtime/onnx/random.js';
 import {
   augmentImages,
   chooseAugment,

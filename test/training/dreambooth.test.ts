@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
 import { imageBatch, type ImageBatch } from '../../src/runtime/engine/image.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { clipTextTiny } from '../../src/runtime/models/clip-text.js';
 import { TINY_UNET, TINY_VAE } from '../../src/runtime/models/configs.js';
 import { randomSdModel } from '../../src/runtime/models/random-model.js';

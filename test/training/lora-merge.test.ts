@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Session } from '../../src/runtime/engine/session.js';
-import { type HostTensor, tensor } from '../../src/runtime/engine/tensor.js';
+import { type HostTensor, tensor } from '../../src/runtime/onnx/tensor.js';
 import { TINY_UNET, type UNetConfig } from '../../src/runtime/models/configs.js';
 import { initWeights } from '../../src/runtime/models/blocks.js';
 import { LORA_TARGETS, loraConfigFor, type LoraWeights } from '../../src/runtime/models/sd-pipeline.js';

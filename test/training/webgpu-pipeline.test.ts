@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { ImageBatch } from '../../src/runtime/engine/image.js';
 import type { ExecutionProvider } from '../../src/runtime/engine/session.js';
-import type { HostTensor } from '../../src/runtime/engine/tensor.js';
+import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { loadSdModel } from '../../src/runtime/models/sd-model.js';
 import { SdPipeline } from '../../src/runtime/models/sd-pipeline.js';
 import type { AlignmentScorer } from '../../src/runtime/rewards/types.js';

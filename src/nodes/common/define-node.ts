@@ -2,7 +2,7 @@
 // typed (a MODEL input is a model handle, PROMPTS a prompt set) as well as its widgets.
 import type { ImageBatch } from '../../runtime/engine/image.js';
 import type { MaskBatch } from '../../runtime/engine/image-io.js';
-import type { HostTensor } from '../../runtime/engine/tensor.js';
+import type { HostTensor } from '../../runtime/onnx/tensor.js';
 import { nodeDefiner, type PrimitiveValues } from '../../runtime/graph/node-api.js';
 import type { PromptSet } from '../prompt-set.js';
 import type { AnyModelHandle } from './model.js';

@@ -1,7 +1,7 @@
 // Text-to-image for nodes: prompts and seeds in chunks of a fixed batch (each batch size compiles its own sessions,
 // so a fixed chunk keeps to one or two), progress over every denoising step, a preview per chunk, cancellation.
 import { concatImages, type ImageBatch } from '../../runtime/engine/image.js';
-import type { HostTensor } from '../../runtime/engine/tensor.js';
+import type { HostTensor } from '../../runtime/onnx/tensor.js';
 import type { SamplerName } from '../../runtime/diffusion/sampler.js';
 import type { RunContext } from '../../runtime/graph/node-api.js';
 import { type AnyModelHandle, pipelineOf } from './model.js';

@@ -1,7 +1,7 @@
 // The node interface: a declarative schema (what /object_info serves and the editor draws) plus `run`. Nodes import
 // this file; the executor, the CLI and the server see nodes only through it.
 import type { ImageBatch } from '../engine/image.js';
-import type { Rng } from '../engine/random.js';
+import type { Rng } from '../onnx/random.js';
 import type { InputsOf, PrimitiveValues } from './input-types.js';
 
 export type { InputsGiven, InputsOf, InputValue, PrimitiveValues } from './input-types.js';

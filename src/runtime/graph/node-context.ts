@@ -1,6 +1,6 @@
 // The RunContext a node sees while it runs: its seeded generator, the run's folders and signal, and callbacks that
 // become the run's events.
-import { Rng } from '../engine/random.js';
+import { Rng } from '../onnx/random.js';
 import type { ExecutionEvent } from './events.js';
 import { type Folders, InterruptedError, type PngInfo, type RunContext } from './node-api.js';
 

@@ -2,7 +2,7 @@
 // training resolution, crop a resolution x resolution square (random or centred), optionally flip horizontally.
 // Pure and seeded: the same generator state gives the same crops and flips, so a resumed run sees the same images.
 import { imageAt, imageBatch, type ImageBatch, concatImages } from '../engine/image.js';
-import { Rng } from '../engine/random.js';
+import { Rng } from '../onnx/random.js';
 
 /** Per axis: for each output pixel, the first input pixel it reads and the normalized weights of the pixels read. */
 interface AxisFilter {

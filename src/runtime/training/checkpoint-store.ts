@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openSafetensors, writeSafetensors } from '../engine/safetensors.js';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 
 export interface Checkpoint {
   step: number;

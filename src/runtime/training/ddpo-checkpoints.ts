@@ -3,7 +3,7 @@
 // uninterrupted one.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 import type { SdModel } from '../models/sd-model.js';
 import type { LoraWeights } from '../models/sd-pipeline.js';
 import { CheckpointStore } from './checkpoint-store.js';

@@ -11,7 +11,7 @@ import { makeTrainingGraph, type TrainingGraph } from '../autodiff/training-grap
 import { ddimCoefficientFeeds, ddimCoefficientInputs, ddimLogProbGraph } from '../diffusion/ddim.js';
 import { combineGuidanceGraph } from '../diffusion/guidance.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
-import { type HostTensor, tensor } from '../engine/tensor.js';
+import { type HostTensor, tensor } from '../onnx/tensor.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { isLoraParam, type LoraConfig } from '../onnx/layers.js';
 import * as op from '../onnx/ops/index.js';

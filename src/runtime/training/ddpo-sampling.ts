@@ -3,7 +3,7 @@
 // advantages (per prompt, by the stat tracker).
 import type { Trajectory } from '../diffusion/sampler.js';
 import type { ImageBatch } from '../engine/image.js';
-import type { Rng } from '../engine/random.js';
+import type { Rng } from '../onnx/random.js';
 import type { SdPipeline } from '../models/sd-pipeline.js';
 import type { AlignmentScorer } from '../rewards/types.js';
 import type { DdpoOptions, DdpoSettings } from './ddpo-options.js';

@@ -3,7 +3,7 @@
 import { Trainer } from '../autodiff/trainer.js';
 import { AdamW } from '../engine/optim/adamw.js';
 import type { SessionOptions } from '../engine/session.js';
-import { type HostTensor, tensor } from '../engine/tensor.js';
+import { type HostTensor, tensor } from '../onnx/tensor.js';
 import type { LoraConfig } from '../onnx/layers.js';
 import { type ParamSource, RandomInit, WeightsSource } from '../onnx/params.js';
 import type { SdModel } from '../models/sd-model.js';

@@ -3,8 +3,8 @@
 // the recorded step, accumulated over `gradAccumulation` minibatches before one clipped AdamW update.
 import { combineGuidance } from '../diffusion/guidance.js';
 import { GradAccumulator } from '../engine/optim/accumulate.js';
-import type { Rng } from '../engine/random.js';
-import { tensor } from '../engine/tensor.js';
+import type { Rng } from '../onnx/random.js';
+import { tensor } from '../onnx/tensor.js';
 import type { SdPipeline } from '../models/sd-pipeline.js';
 import { DDPO_OUTPUTS, type DdpoLossConfig, ddpoFeeds, type DdpoMinibatch } from './ddpo-loss.js';
 import type { DdpoOptions, DdpoSettings } from './ddpo-options.js';

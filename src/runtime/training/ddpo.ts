@@ -14,7 +14,7 @@
 //   before one clipped AdamW update (default: every minibatch of the inner epoch, i.e. one update per inner epoch). A
 //   remainder at the end of an inner epoch is applied as its own update.
 import { concatImages } from '../engine/image.js';
-import { Rng } from '../engine/random.js';
+import { Rng } from '../onnx/random.js';
 import type { SdModel } from '../models/sd-model.js';
 import { openCheckpoints, saveCheckpoint } from './ddpo-checkpoints.js';
 import { type DdpoOptions, type DdpoResult, type EpochStats, settingsOf } from './ddpo-options.js';

@@ -3,7 +3,7 @@
 // DreamBoothTrain node's schema reads too, so a default is written once.
 import type { ImageBatch } from '../engine/image.js';
 import type { SessionOptions } from '../engine/session.js';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 import type { SdModel } from '../models/sd-model.js';
 import type { LoraWeights } from '../models/sd-pipeline.js';
 import { unetSizeMultiple } from '../models/unet.js';

@@ -1,7 +1,7 @@
 // Fresh LoRA adapters for a UNet: one (down, up) pair per targeted linear layer, named as the graph's LoRA branch
 // names them (`<prefix>.lora_down.weight` [rank, in], `<prefix>.lora_up.weight` [out, rank]) and initialized as
 // layers.ts documents: down ~ N(0, (1/rank)^2), up = 0, so a fresh adapter leaves the model unchanged.
-import { Rng } from '../engine/random.js';
+import { Rng } from '../onnx/random.js';
 import type { UNetConfig } from '../models/configs.js';
 import { LORA_TARGETS, type LoraWeights } from '../models/sd-pipeline.js';
 import { unetParamShapes } from '../models/unet.js';

@@ -1,7 +1,7 @@
 // Bakes a LoRA into UNet weights: W' = W + strength * (alpha/rank) * up @ down for each adapted linear layer, so the
 // result runs (and saves as a checkpoint) without adapters and gives what the adapter gave at that strength.
 import { toFloat32 } from '../engine/safetensors.js';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 import type { LoraWeights } from '../models/sd-pipeline.js';
 import { loraNames } from '../onnx/layers.js';
 

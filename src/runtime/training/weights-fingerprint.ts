@@ -2,7 +2,7 @@
 // dtypes and a strided sample of every tensor's bytes. Every tensor, because a model can differ from another only in
 // some layers (a merged attention-only LoRA), and a checkpoint of one must never resume for the other.
 import type { Hash } from 'node:crypto';
-import type { HostTensor } from '../engine/tensor.js';
+import type { HostTensor } from '../onnx/tensor.js';
 
 export function bytesOf(t: HostTensor): Uint8Array {
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
