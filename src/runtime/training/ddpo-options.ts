@@ -5,6 +5,7 @@ import type { ImageBatch } from '../engine/image.js';
 import type { SessionOptions } from '../engine/session.js';
 import type { LoraWeights } from '../models/sd-pipeline.js';
 import type { AlignmentScorer } from '../rewards/types.js';
+import type { AdamWOptions } from './adamw-options.js';
 import { LORA_TARGET_SETS, type LoraTargetSet } from './lora-init.js';
 
 /** Every default of a DDPO run (docs/algorithms.md lists them beside ddpo-pytorch's). */
@@ -63,7 +64,7 @@ export interface EpochStats {
   trainSeconds: number;
 }
 
-export interface DdpoOptions {
+export interface DdpoOptions extends AdamWOptions {
   /** The prompt pool. */
   prompts: string[];
   /** How each epoch draws its prompts from the pool (see ddpo.ts's file comment). */
@@ -86,11 +87,6 @@ export interface DdpoOptions {
   /** Per-prompt reward buffers, or false for batch-global normalization. */
   perPromptStats?: { bufferSize?: number; minCount?: number } | false;
   lr?: number;
-  adamBeta1?: number;
-  adamBeta2?: number;
-  adamEps?: number;
-  weightDecay?: number;
-  maxGradNorm?: number;
   loraRank?: number;
   loraAlpha?: number;
   /** Which UNet layers a new adapter covers: every attention projection (as diffusers' DDPO) or only the

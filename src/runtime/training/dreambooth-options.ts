@@ -1,6 +1,7 @@
 // What a DreamBooth run is asked to do (DreamBoothOptions, as the node and scripts give it) and the settings it runs
 // with: every option checked, with an error naming it, and every default filled in from DREAMBOOTH_DEFAULTS, which the
 // DreamBoothTrain node's schema reads too, so a default is written once.
+import type { AdamWOptions } from './adamw-options.js';
 import type { ImageBatch } from '../engine/image.js';
 import type { SessionOptions } from '../engine/session.js';
 import type { HostTensor } from '../onnx/tensor.js';
@@ -45,7 +46,7 @@ export interface DreamBoothStep {
   gradNorm?: number;
 }
 
-export interface DreamBoothOptions {
+export interface DreamBoothOptions extends AdamWOptions {
   /** E.g. "a sks dog". */
   instancePrompt: string;
   /** The subject's photos, any size: resized (shorter side) and cropped to the resolution. */
@@ -66,13 +67,6 @@ export interface DreamBoothOptions {
   batchSize?: number;
   /** By default the mode's (DREAMBOOTH_DEFAULTS.lr). */
   lr?: number;
-  adamBeta1?: number;
-  adamBeta2?: number;
-  adamEps?: number;
-  /** AdamW decoupled weight decay. */
-  weightDecay?: number;
-  /** Gradient-norm clip; 0 turns clipping off. */
-  maxGradNorm?: number;
   lrSchedule?: 'constant' | 'cosine';
   /** Linear warmup from 0 over this many steps. */
   warmupSteps?: number;
