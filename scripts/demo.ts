@@ -10,7 +10,7 @@ import { decodeImage } from '../src/runtime/engine/image-io.js';
 import { labeledGrid } from '../src/runtime/engine/labeled-grid.js';
 import { defaultFolders } from '../src/runtime/graph/folders.js';
 import { SEEN_ACTIVITIES } from '../src/runtime/world/attributes.js';
-import { ACTIVITY_PHRASES } from '../src/runtime/world/grammar.js';
+import { ACTIVITY_PHRASES } from '../src/runtime/world/wordings.js';
 import { WORLD_RECIPE } from '../src/runtime/world/recipe.js';
 
 const t0 = performance.now();

@@ -9,7 +9,7 @@ import type { Prompt } from '../src/runtime/graph/prompt.js';
 import { promptToUi } from '../src/runtime/graph/ui-to-api.js';
 import { serializeWorkflow } from '../src/runtime/graph/workflow-ui.js';
 import { SEEN_ACTIVITIES } from '../src/runtime/world/attributes.js';
-import { ACTIVITY_PHRASES } from '../src/runtime/world/grammar.js';
+import { ACTIVITY_PHRASES } from '../src/runtime/world/wordings.js';
 import { WORLD_RECIPE } from '../src/runtime/world/recipe.js';
 
 const R = WORLD_RECIPE;

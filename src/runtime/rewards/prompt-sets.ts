@@ -6,7 +6,7 @@
 // without the identifier, which CLIP-T-style metrics score.
 import { readFileSync } from 'node:fs';
 import { SEEN_ACTIVITIES } from '../world/attributes.js';
-import { ACTIVITY_PHRASES } from '../world/grammar.js';
+import { ACTIVITY_PHRASES } from '../world/wordings.js';
 import { subjectPrompts } from '../world/prompts.js';
 import { removeIdentifier } from './metrics.js';
 import { SUBJECTS, type Subject } from '../world/subjects.js';

@@ -30,19 +30,6 @@ import {
   withAccessoryColor,
 } from './wordings.js';
 
-export {
-  ACCESSORY_NOUNS,
-  ACTIVITY_PHRASES,
-  ACTIVITY_WORDINGS,
-  COMPANION_PHRASES,
-  COMPANION_WORDINGS,
-  CONTEXT_PHRASES,
-  CONTEXT_WORDINGS,
-  POSITION_PHRASES,
-  POSITION_WORDINGS,
-  withAccessoryColor,
-} from './wordings.js';
-
 export interface CaptionOptions {
   /** The subject's rare token, placed before the description and class noun ("a sks star"). */
   identifier?: string;

@@ -15,16 +15,9 @@ export {
   CONTEXT_WORDINGS,
   POSITION_PHRASES,
   POSITION_WORDINGS,
-  type CaptionOptions,
-  type ParsedPrompt,
-  type Requirement,
-  caption,
-  captionVariant,
-  parsePrompt,
-  promptWords,
   withAccessoryColor,
-  worldVocabulary,
-} from './grammar.js';
+} from './wordings.js';
+export { type CaptionOptions, type ParsedPrompt, type Requirement, caption, captionVariant, parsePrompt, promptWords, worldVocabulary } from './grammar.js';
 export { SUBJECTS, type Subject, sampleSubjectScene, subjectById, subjectReferenceScenes, subjectReferences } from './subjects.js';
 export { type EvalPrompt, type SubjectPrompts, allSubjectPrompts, BASE_EVAL_SEED, baseEvaluationCaptions, baseTrainingCaptions, baseTrainingExamples, promptSetOptions, subjectPrompts } from './prompts.js';
 export { type Degradation, TYPICAL_DEGRADATION, degrade } from './degrade.js';

@@ -8,7 +8,8 @@
 import { type ImageBatch } from '../engine/image.js';
 import { Rng } from '../onnx/random.js';
 import { type Activity, COLORS, COMPANIONS, CONTEXT_EXCLUDED_COLORS, CONTEXTS, SEEN_ACTIVITIES, UNSEEN_ACTIVITIES } from './attributes.js';
-import { ACTIVITY_PHRASES, COMPANION_PHRASES, CONTEXT_PHRASES, caption } from './grammar.js';
+import { caption } from './grammar.js';
+import { ACTIVITY_PHRASES, COMPANION_PHRASES, CONTEXT_PHRASES } from './wordings.js';
 import { renderScenes } from './render.js';
 import { sampleScene } from './sample.js';
 import type { Scene } from './scene.js';
