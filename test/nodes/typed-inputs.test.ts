@@ -13,6 +13,7 @@ import type { SamplerName } from '../../src/runtime/diffusion/sampler.js';
 import { defineNode, type InputsOf } from '../../src/runtime/graph/node-api.js';
 import { DDPO_DEFAULTS } from '../../src/runtime/training/ddpo.js';
 import { withDefaults } from './run-node.js';
+import { builtinNodes } from '../../src/nodes/index.js';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const same = <A, B>(_proof: Equal<A, B>) => undefined;
@@ -51,4 +52,25 @@ test('the schema is the one source of defaults: runNode fills them, the trainer\
   const ddpo = DDPOUpdate.inputs;
   assert.equal(ddpo.samples_per_epoch.default, DDPO_DEFAULTS.samplesPerEpoch);
   assert.equal(ddpo.learning_rate.default, DDPO_DEFAULTS.lr);
+});
+
+// defineNode infers its inputs' type, so TypeScript no longer flags a misspelled key in an input spec ("defualt"):
+// every built-in node's specs are checked against the keys InputSpec declares instead.
+test('every built-in input spec uses only keys InputSpec declares', () => {
+  const common = ['type', 'tooltip', 'optional', 'forceInput'];
+  const allowed: Record<string, string[]> = {
+    INT: [...common, 'default', 'min', 'max', 'step', 'controlAfterGenerate'],
+    FLOAT: [...common, 'default', 'min', 'max', 'step', 'round'],
+    STRING: [...common, 'default', 'multiline', 'placeholder'],
+    BOOLEAN: [...common, 'default', 'labelOn', 'labelOff'],
+    COMBO: [...common, 'options', 'default', 'imageUpload'],
+  };
+  const strays: string[] = [];
+  for (const def of builtinNodes)
+    for (const [name, spec] of Object.entries(def.inputs)) {
+      const keys = 'link' in spec ? [...common, 'link'] : allowed[spec.type];
+      assert.ok(keys, `${def.type}.${name}: type ${spec.type} is a widget type or has link: true`);
+      for (const k of Object.keys(spec)) if (!keys.includes(k)) strays.push(`${def.type}.${name}.${k}`);
+    }
+  assert.deepEqual(strays, []);
 });
