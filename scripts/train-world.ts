@@ -12,7 +12,8 @@
 // Options: --out DIR (models/embedded), --quick (a smoke run: a few hundred steps in all), --fresh (ignore earlier
 // checkpoints), --seed N, --vae-steps N, --decoder-steps N, --polish-steps N, --vae-batch N, --vae-images N, --clip-steps N,
 // --clip-batch N, --clip-images N, --unet-steps N, --unet-batch N, --examples N (UNet training scenes), --eval N,
-// --ckpt-every N, --log-every N, --latent-channels N (16).
+// --ckpt-every N, --log-every N, --latent-channels N (16), --train-text (the text encoder trains with the UNet, as v1's
+// did: a diagnostic).
 import path from 'node:path';
 import { ClipTokenizer } from '../src/runtime/diffusion/tokenizer.js';
 import { writeWordVocab } from '../src/runtime/diffusion/word-vocab.js';
@@ -54,6 +55,10 @@ await polishDecoder(w, vae);
 log(`vae: held-out reconstruction MSE ${fmt(await reconstructionMse(w, vae), 5)} (images in [-1, 1]); identity check on round trips ${JSON.stringify(await roundTripIdentity(w, vae))}`);
 const clip = await trainTextClip(w, clipConfig, tokenizer, describe);
 const text = { config: clipConfig.text, weights: textEncoderWeights(clip) };
-const unet = await trainUnet(w, vae, text, tokenizer, describe);
-await saveAndCheck(w, { vae, unet, text, tokenizer, tokenizerDir });
+const trained = await trainUnet(w, vae, text, tokenizer, describe);
+// With --train-text the UNet stage trained the text encoder too: its weights come back beside the UNet's.
+const isText = (name: string) => name.startsWith('text_model.');
+const unet = new Map([...trained].filter(([k]) => !isText(k)));
+const finalText = w.trainText ? { config: text.config, weights: new Map([...trained].filter(([k]) => isText(k))) } : text;
+await saveAndCheck(w, { vae, unet, text: finalText, tokenizer, tokenizerDir });
 log(`stage times (s): ${Object.entries(w.times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);

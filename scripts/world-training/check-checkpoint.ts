@@ -19,11 +19,17 @@ const ckpt = path.join(w.workDir, 'unet.ckpt.safetensors');
 if (!fs.existsSync(ckpt)) throw new Error(`no UNet checkpoint yet at ${ckpt}`);
 // Read the checkpoint first: the run may overwrite it while the rest loads.
 const { weights, meta } = loadWeights(ckpt);
+// EMA weights; a --train-text run has the text encoder's among them.
 const unet = new Map<string, HostTensor>();
-for (const [k, t] of weights) if (k.startsWith('e.')) unet.set(k.slice(2), t);
+const trainedText = new Map<string, HostTensor>();
+for (const [k, t] of weights) if (k.startsWith('e.')) (k.startsWith('e.text_model.') ? trainedText : unet).set(k.slice(2), t);
 if (unet.size === 0) throw new Error(`${ckpt} holds no EMA weights`);
 
-// Every earlier stage is finished when a UNet checkpoint exists, so these only load their results.
+// Every stage before the UNet is finished when a UNet checkpoint exists, so these only load their results; the
+// decoder's second pass runs after the UNet in some runs, so it is used only when it is there (never trained here).
+for (const f of ['vae.safetensors', 'vae-decoder.safetensors', 'text-clip.safetensors'])
+  if (!fs.existsSync(path.join(w.workDir, f))) throw new Error(`${f} is missing from ${w.workDir}: that stage is not finished`);
+if (!fs.existsSync(path.join(w.workDir, 'vae-decoder-polish.safetensors'))) w.opt.polishSteps = 0;
 const tokenizer = ClipTokenizer.fromFolder(path.join(w.workDir, 'tokenizer'));
 const vae = await trainVae(w);
 await trainDecoder(w, vae);
@@ -37,7 +43,7 @@ const result = await checkAlignment({
   source: w.out,
   unet: { config: w.unetConfig, weights: unet },
   vae: { config: vae.config, weights: vae.weights },
-  textEncoder: { config: clipConfig.text, weights: textEncoderWeights(clip) },
+  textEncoder: { config: clipConfig.text, weights: trainedText.size > 0 ? trainedText : textEncoderWeights(clip) },
   tokenizer,
   scheduler: { ...SD15_SCHEDULER_CONFIG },
   resolution: w.res,

@@ -11,6 +11,8 @@ export interface WorldTraining {
   /** Checkpoints and finished stages (<out>/.train). */
   workDir: string;
   quick: boolean;
+  /** Train the text encoder together with the UNet (v1's way) instead of freezing it: a diagnostic, not SD's way. */
+  trainText: boolean;
   seed: number;
   /** Image side in pixels. */
   res: number;
@@ -24,6 +26,8 @@ export interface WorldTraining {
     clipSteps: number;
     clipBatch: number;
     clipImages: number;
+    /** Fraction of each text-CLIP batch made of minimal pairs (two scenes that differ in class or activity only). */
+    clipPairs: number;
     unetSteps: number;
     unetBatch: number;
     examples: number;
@@ -40,7 +44,7 @@ export interface WorldTraining {
 }
 
 export function parseWorldTraining(argv: string[]): WorldTraining {
-  const args = parseArgs(argv, ['quick', 'fresh']);
+  const args = parseArgs(argv, ['quick', 'fresh', 'train-text']);
   const quick = args.quick === true;
   const num = numberOption(args);
   const out = path.resolve(typeof args.out === 'string' ? args.out : 'models/embedded');
@@ -49,7 +53,7 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
   fs.mkdirSync(workDir, { recursive: true });
   const latentChannels = num('latent-channels', 16, 16);
   return {
-    out, workDir, quick, seed: num('seed', 0, 0), res: 32, times: {},
+    out, workDir, quick, trainText: args['train-text'] === true, seed: num('seed', 0, 0), res: 32, times: {},
     vaeConfig: { ...VAE_CONFIG, latentChannels },
     unetConfig: { ...UNET_CONFIG, inChannels: latentChannels, outChannels: latentChannels },
     opt: {
@@ -61,6 +65,7 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
       clipSteps: num('clip-steps', 1000, 60),
       clipBatch: num('clip-batch', 128, 64),
       clipImages: num('clip-images', 30000, 2000),
+      clipPairs: num('clip-pairs', 0, 0),
       unetSteps: num('unet-steps', 11000, 150),
       unetBatch: num('unet-batch', 48, 16),
       examples: num('examples', 30000, 1000),

@@ -4,6 +4,8 @@
 // and phrases whose pictures share parts ("wearing a hat", "wearing a crown") lie near each other. The text tower
 // is then frozen and becomes the model's text_encoder; the image tower is kept for measurements only.
 // Positives: a caption counts for every image of the batch it is true of (an under-specified caption fits several).
+// Hard negatives (--clip-pairs F): a fraction F of each batch comes as minimal pairs, two scenes alike in everything
+// but the class (two pairs in three) or the activity, so that the contrast cannot be won by color and context alone.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
@@ -11,7 +13,7 @@ import { Rng } from '../../src/runtime/onnx/random.js';
 import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { toNchw } from '../../src/runtime/rewards/resample.js';
 import { TinyClipInit, type TinyClipConfig, tinyClipLossGraph } from '../../src/runtime/rewards/tiny-clip.js';
-import { type Scene, renderScenes, sampleScene } from '../../src/runtime/world/index.js';
+import { ACTIVITIES, type Activity, type ObjectClass, SHAPES, type Scene, renderScenes, sampleScene } from '../../src/runtime/world/index.js';
 import { imageBatch } from '../../src/runtime/engine/image.js';
 import { captionHolds } from './caption-truth.js';
 import { loadWeights, log, saveWeights, secs, timed } from './io.js';
@@ -46,6 +48,10 @@ export async function trainTextClip(w: WorldTraining, cfg: TinyClipConfig, token
     log(`text encoder: rendered ${images.count} scenes in ${secs(t0).toFixed(1)} s; e.g. "${describe(scenes[0], poolRng)}", "${describe(scenes[0], poolRng)}"`);
     const B = w.opt.clipBatch, RES = w.res, L = cfg.textLength;
     const PER = RES * RES * 3;
+    const nPairs = 2 * Math.floor((B * w.opt.clipPairs) / 2);
+    const pairScenes = nPairs > 0 ? minimalPairs(new Rng(w.seed + 303), Math.floor(w.opt.clipImages / 2)) : [];
+    const pairImages = renderScenes(pairScenes, RES);
+    if (nPairs > 0) log(`text encoder: ${nPairs} of every ${B} in minimal pairs, e.g. "${describe(pairScenes[0], poolRng)}" / "${describe(pairScenes[1], poolRng)}"`);
     const weights = await trainStage({
       name: 'text-clip', workDir: w.workDir, steps: w.opt.clipSteps, batch: B, lr: 2e-3, warmup: 100, weightDecay: 0.05,
       logEvery: w.opt.logEvery, ckptEvery: w.opt.ckptEvery, init: new TinyClipInit(w.seed + 302),
@@ -55,12 +61,21 @@ export async function trainTextClip(w: WorldTraining, cfg: TinyClipConfig, token
       },
       feeds: (step) => {
         const r = new Rng(w.seed * 1_000_003 + 3_000_000 + step);
-        const rows = Array.from({ length: B }, () => r.int(images.count));
+        // Rows: minimal pairs first (both scenes of a pair side by side), then single scenes from the pool.
+        const rows: { scene: Scene; pixels: Float32Array }[] = [];
+        for (let i = 0; i < nPairs; i += 2) {
+          const p = 2 * r.int(pairScenes.length / 2);
+          for (const k of [p, p + 1]) rows.push({ scene: pairScenes[k], pixels: pairImages.data.subarray(k * PER, (k + 1) * PER) });
+        }
+        while (rows.length < B) {
+          const k = r.int(images.count);
+          rows.push({ scene: scenes[k], pixels: images.data.subarray(k * PER, (k + 1) * PER) });
+        }
         const batch = imageBatch(B, RES, RES, 3);
-        rows.forEach((k, i) => batch.data.set(images.data.subarray(k * PER, (k + 1) * PER), i * PER));
-        const captions = rows.map((k) => describe(scenes[k], r));
+        rows.forEach((row, i) => batch.data.set(row.pixels, i * PER));
+        const captions = rows.map((row) => describe(row.scene, r));
         const matches = new Float32Array(B * B);
-        rows.forEach((k, i) => captions.forEach((c, j) => { matches[i * B + j] = i === j || captionHolds(c, scenes[k]) ? 1 : 0; }));
+        rows.forEach((row, i) => captions.forEach((c, j) => { matches[i * B + j] = i === j || captionHolds(c, row.scene) ? 1 : 0; }));
         return {
           pixel_values: { dtype: 'float32', shape: [B, 3, RES, RES], data: toNchw(batch) },
           input_ids: { dtype: 'int64', shape: [B, L], data: tokenizer.encodeBatch(captions, { length: L }) },
@@ -71,4 +86,25 @@ export async function trainTextClip(w: WorldTraining, cfg: TinyClipConfig, token
     saveWeights(file, weights);
     return { config: cfg, weights };
   });
+}
+
+/** `count` pairs of scenes (flat, pair k at 2k and 2k+1) that differ in the class (two pairs in three; shapes only, so
+ * no plushie body comes along) or the activity, everything else, layout jitter included, the same. */
+export function minimalPairs(rng: Rng, count: number): Scene[] {
+  const out: Scene[] = [];
+  while (out.length < 2 * count) {
+    const swapClass = rng.uniform() < 2 / 3;
+    const a = sampleScene(rng, swapClass ? { objectClass: SHAPES[rng.int(SHAPES.length)] } : {});
+    const other = swapClass
+      ? { objectClass: SHAPES.filter((c) => c !== a.objectClass)[rng.int(SHAPES.length - 1)] as ObjectClass }
+      : { activity: ACTIVITIES.filter((x) => x !== a.activity)[rng.int(ACTIVITIES.length - 1)] as Activity };
+    try {
+      const b = sampleScene(rng, { ...a, ...other, accessoryColor: undefined }, { maxTries: 20 });
+      if (swapClass ? b.activity !== a.activity : b.objectClass !== a.objectClass) continue;
+      out.push(a, b);
+    } catch {
+      // The swapped scene does not fit its layout: draw another pair.
+    }
+  }
+  return out;
 }

@@ -75,7 +75,7 @@ export async function trainUnet(
       name: 'unet', workDir: w.workDir, steps: w.opt.unetSteps, batch: B, lr: 1.5e-3, warmup: 300, weightDecay: 1e-2, emaDecay: 0.999,
       logEvery: w.opt.logEvery, ckptEvery: w.opt.ckptEvery,
       init: new WeightsSource(text.weights, new RandomInit(w.seed + 10)),
-      trainable: (name) => !isText(name),
+      trainable: (name) => w.trainText || !isText(name),
       build: (params) => {
         const b = new GraphBuilder();
         const clean = b.input('clean', [B, C, lat, lat]);
