@@ -11,7 +11,7 @@
 //
 // Options: --out DIR (models/embedded), --quick (a smoke run: a few hundred steps in all), --fresh (ignore earlier
 // checkpoints), --seed N, --vae-steps N, --decoder-steps N, --polish-steps N, --vae-batch N, --vae-images N, --clip-steps N,
-// --clip-batch N, --clip-images N, --unet-steps N, --unet-batch N, --examples N (UNet training scenes), --eval N,
+// --clip-batch N, --clip-images N, --clip-pairs F (0.5: the fraction of each text-CLIP batch in minimal pairs), --unet-steps N, --unet-batch N, --examples N (UNet training scenes), --eval N,
 // --ckpt-every N, --log-every N, --latent-channels N (16), --train-text (the text encoder trains with the UNet, as v1's
 // did: a diagnostic).
 import path from 'node:path';

@@ -65,7 +65,7 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
       clipSteps: num('clip-steps', 1000, 60),
       clipBatch: num('clip-batch', 128, 64),
       clipImages: num('clip-images', 30000, 2000),
-      clipPairs: num('clip-pairs', 0, 0),
+      clipPairs: num('clip-pairs', 0.5, 0.5),
       unetSteps: num('unet-steps', 11000, 150),
       unetBatch: num('unet-batch', 48, 16),
       examples: num('examples', 30000, 1000),
