@@ -2,13 +2,16 @@
 import type { DType } from '../tensor.js';
 import type { Sym } from '../builder.js';
 import { A, attrInt, attrInts } from '../ir.js';
-import { broadcastShapes, constInts, defineOp, fail, type InferContext, need, normAxis } from './registry.js';
+import { ShapeRules, broadcastShapes, constInts, fail, type InferContext, need, normAxis } from './registry.js';
+
+/** Shape inference for the ops of this file (ops/table.ts holds every file's). */
+export const mathRules = new ShapeRules();
 
 const UNARY = ['Neg', 'Abs', 'Sqrt', 'Exp', 'Log', 'Sigmoid', 'Tanh', 'Relu', 'Erf', 'Sin', 'Cos', 'Identity',
   'Reciprocal', 'Floor', 'Ceil', 'Round', 'Softplus', 'Sign', 'Dropout', 'LeakyRelu', 'Elu', 'HardSigmoid'];
-defineOp(UNARY, (c) => [need(c, 0)]);
-defineOp(['Not'], (c) => [need(c, 0)]);
-defineOp(['IsNaN', 'IsInf'], (c) => [{ dtype: 'bool', shape: need(c, 0).shape }]);
+mathRules.define(UNARY, (c) => [need(c, 0)]);
+mathRules.define(['Not'], (c) => [need(c, 0)]);
+mathRules.define(['IsNaN', 'IsInf'], (c) => [{ dtype: 'bool', shape: need(c, 0).shape }]);
 
 const ONNX_DTYPES: Record<number, DType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64', 16: 'bfloat16' };
 export const DTYPE_CODES: Record<DType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11, bfloat16: 16 };
@@ -17,18 +20,18 @@ export function dtypeOfCode(code: number): DType {
   if (!d) throw new Error(`ONNX data type ${code} is not supported`);
   return d;
 }
-defineOp('Cast', (c) => [{ dtype: dtypeOfCode(attrInt(c.node, 'to')), shape: need(c, 0).shape }]);
+mathRules.define('Cast', (c) => [{ dtype: dtypeOfCode(attrInt(c.node, 'to')), shape: need(c, 0).shape }]);
 
-defineOp(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Mod'], (c) => {
+mathRules.define(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Mod'], (c) => {
   const a = need(c, 0), b = need(c, 1);
   return [{ dtype: a.dtype, shape: broadcastShapes(c, [a.shape, b.shape]) }];
 });
-defineOp(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor'], (c) => [
+mathRules.define(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor'], (c) => [
   { dtype: 'bool', shape: broadcastShapes(c, [need(c, 0).shape, need(c, 1).shape]) },
 ]);
-defineOp(['Sum', 'Mean'], (c) => [{ dtype: need(c, 0).dtype, shape: broadcastShapes(c, c.inputs.map((v, i) => (v ?? need(c, i)).shape)) }]);
-defineOp('Where', (c) => [{ dtype: need(c, 1).dtype, shape: broadcastShapes(c, [need(c, 0).shape, need(c, 1).shape, need(c, 2).shape]) }]);
-defineOp('Clip', (c) => [need(c, 0)]);
+mathRules.define(['Sum', 'Mean'], (c) => [{ dtype: need(c, 0).dtype, shape: broadcastShapes(c, c.inputs.map((v, i) => (v ?? need(c, i)).shape)) }]);
+mathRules.define('Where', (c) => [{ dtype: need(c, 1).dtype, shape: broadcastShapes(c, [need(c, 0).shape, need(c, 1).shape, need(c, 2).shape]) }]);
+mathRules.define('Clip', (c) => [need(c, 0)]);
 
 /** Reduce ops: axes come from input 1 (ReduceSum at opset 13+, all reduces at 18+) or the attribute. */
 export function reduceAxes(c: InferContext, rank: number): number[] {
@@ -37,7 +40,7 @@ export function reduceAxes(c: InferContext, rank: number): number[] {
   if (axes.length === 0) return attrInt(c.node, 'noop_with_empty_axes', 0) ? [] : [...Array(rank).keys()];
   return axes.map((a) => normAxis(c, a, rank));
 }
-defineOp(['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare', 'ReduceL2', 'ReduceLogSumExp'], (c) => {
+mathRules.define(['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare', 'ReduceL2', 'ReduceLogSumExp'], (c) => {
   const x = need(c, 0);
   const axes = reduceAxes(c, x.shape.length);
   const keep = attrInt(c.node, 'keepdims', 1);
@@ -48,19 +51,19 @@ defineOp(['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'Re
   });
   return [{ dtype: x.dtype, shape }];
 });
-defineOp(['ArgMax', 'ArgMin'], (c) => {
+mathRules.define(['ArgMax', 'ArgMin'], (c) => {
   const x = need(c, 0);
   const axis = normAxis(c, attrInt(c.node, 'axis', 0), x.shape.length);
   const keep = attrInt(c.node, 'keepdims', 1);
   const shape = x.shape.flatMap((d, i) => (i !== axis ? [d] : keep ? [1] : []));
   return [{ dtype: 'int64', shape }];
 });
-defineOp(['Softmax', 'LogSoftmax'], (c) => {
+mathRules.define(['Softmax', 'LogSoftmax'], (c) => {
   const x = need(c, 0);
   normAxis(c, attrInt(c.node, 'axis', -1), x.shape.length);
   return [x];
 });
-defineOp('CumSum', (c) => [need(c, 0)]);
+mathRules.define('CumSum', (c) => [need(c, 0)]);
 
 /** numpy.matmul shape rule (1-D operands promoted and squeezed). */
 export function matmulShape(c: InferContext, a: number[], b: number[]): number[] {
@@ -75,8 +78,8 @@ export function matmulShape(c: InferContext, a: number[], b: number[]): number[]
   if (b.length > 1) out.push(b2[b2.length - 1]);
   return out;
 }
-defineOp('MatMul', (c) => [{ dtype: need(c, 0).dtype, shape: matmulShape(c, need(c, 0).shape, need(c, 1).shape) }]);
-defineOp('FusedMatMul', (c) => {
+mathRules.define('MatMul', (c) => [{ dtype: need(c, 0).dtype, shape: matmulShape(c, need(c, 0).shape, need(c, 1).shape) }]);
+mathRules.define('FusedMatMul', (c) => {
   const t = (s: number[], on: number) => (on ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : s);
   // transBatch moves axis 0 behind the batch axes ([d0, d1.., dn-2, dn-1] -> [d1.., dn-2, d0, dn-1]) before transA/B.
   const tb = (s: number[], on: number) => (on ? [...s.slice(1, -1), s[0], s[s.length - 1]] : s);
@@ -84,7 +87,7 @@ defineOp('FusedMatMul', (c) => {
   const b = t(tb(need(c, 1).shape, attrInt(c.node, 'transBatchB', 0)), attrInt(c.node, 'transB', 0));
   return [{ dtype: need(c, 0).dtype, shape: matmulShape(c, a, b) }];
 });
-defineOp('Gemm', (c) => {
+mathRules.define('Gemm', (c) => {
   const a = need(c, 0).shape, b = need(c, 1).shape;
   if (a.length !== 2 || b.length !== 2) fail(c, `Gemm needs 2-D operands, got [${a.join(', ')}] and [${b.join(', ')}]`);
   const [m, k] = attrInt(c.node, 'transA', 0) ? [a[1], a[0]] : a;

@@ -1,7 +1,10 @@
 // Convolution, normalization and resampling ops.
 import type { Sym } from '../builder.js';
 import { A, attrInt, attrInts, attrString } from '../ir.js';
-import { constFloats, constInts, defineOp, fail, type InferContext, need, normAxis } from './registry.js';
+import { ShapeRules, constFloats, constInts, fail, type InferContext, need, normAxis } from './registry.js';
+
+/** Shape inference for the ops of this file (ops/table.ts holds every file's). */
+export const nnRules = new ShapeRules();
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -16,7 +19,7 @@ export function convAttrs(c: Pick<InferContext, 'node'>, spatial: number) {
   };
 }
 
-defineOp('Conv', (c) => {
+nnRules.define('Conv', (c) => {
   const x = need(c, 0), w = need(c, 1);
   if (x.shape.length !== w.shape.length) fail(c, `input ${fmt(x.shape)} and weight ${fmt(w.shape)} differ in rank`);
   const sp = x.shape.length - 2;
@@ -35,7 +38,7 @@ defineOp('Conv', (c) => {
   return [{ dtype: x.dtype, shape: [x.shape[0], w.shape[0], ...spatial] }];
 });
 
-defineOp('ConvTranspose', (c) => {
+nnRules.define('ConvTranspose', (c) => {
   const x = need(c, 0), w = need(c, 1);
   const sp = x.shape.length - 2;
   const { strides, dilations, pads, group } = convAttrs(c, sp);
@@ -49,7 +52,7 @@ defineOp('ConvTranspose', (c) => {
   return [{ dtype: x.dtype, shape: [x.shape[0], w.shape[1] * group, ...spatial] }];
 });
 
-defineOp('InstanceNormalization', (c) => {
+nnRules.define('InstanceNormalization', (c) => {
   const x = need(c, 0);
   for (const i of [1, 2]) {
     const s = need(c, i).shape;
@@ -58,7 +61,7 @@ defineOp('InstanceNormalization', (c) => {
   return [x];
 });
 
-defineOp('LayerNormalization', (c) => {
+nnRules.define('LayerNormalization', (c) => {
   const x = need(c, 0);
   const axis = normAxis(c, attrInt(c.node, 'axis', -1), x.shape.length);
   const norm = x.shape.slice(axis);
@@ -71,7 +74,7 @@ defineOp('LayerNormalization', (c) => {
   return [x, stat, stat];
 });
 
-defineOp('Resize', (c) => {
+nnRules.define('Resize', (c) => {
   const x = need(c, 0);
   const scales = c.inputs[2] ? constFloats(c, 2) : undefined;
   const sizes = c.inputs[3] ? constInts(c, 3) : undefined;
@@ -80,13 +83,13 @@ defineOp('Resize', (c) => {
   return [{ dtype: x.dtype, shape: x.shape.map((d, i) => Math.floor(d * scales[i])) }];
 });
 
-defineOp(['GlobalAveragePool', 'GlobalMaxPool'], (c) => {
+nnRules.define(['GlobalAveragePool', 'GlobalMaxPool'], (c) => {
   const x = need(c, 0);
   return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < 2 ? d : 1)) }];
 });
 
 // Explicit pads, floor or ceil mode (the Resize gradient's block sums use it).
-defineOp('AveragePool', (c) => {
+nnRules.define('AveragePool', (c) => {
   const x = need(c, 0);
   const sp = x.shape.length - 2;
   const k = attrInts(c.node, 'kernel_shape');

@@ -13,14 +13,16 @@ export interface InferContext {
 
 export type InferFn = (c: InferContext) => ValueInfo[];
 
-const rules = new Map<string, InferFn>();
+/** The rules of one file of ops (math.ts, nn.ts, shape.ts); `table.ts` puts them together. */
+export class ShapeRules {
+  readonly rules = new Map<string, InferFn>();
 
-export function defineOp(op: string | string[], infer: InferFn): void {
-  for (const o of Array.isArray(op) ? op : [op]) rules.set(o, infer);
-}
-
-export function inferRule(op: string): InferFn | undefined {
-  return rules.get(op);
+  define(op: string | string[], infer: InferFn): void {
+    for (const o of Array.isArray(op) ? op : [op]) {
+      if (this.rules.has(o)) throw new Error(`shape rule for ${o} defined twice`);
+      this.rules.set(o, infer);
+    }
+  }
 }
 
 export class ShapeError extends Error {}

@@ -2,11 +2,14 @@
 import { numel } from '../tensor.js';
 import type { Sym } from '../builder.js';
 import { A, attrInt, attrInts, attrString } from '../ir.js';
-import { broadcastShapes, constInts, defineOp, fail, need, normAxis } from './registry.js';
+import { ShapeRules, broadcastShapes, constInts, fail, need, normAxis } from './registry.js';
+
+/** Shape inference for the ops of this file (ops/table.ts holds every file's). */
+export const shapeRules = new ShapeRules();
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
-defineOp('Reshape', (c) => {
+shapeRules.define('Reshape', (c) => {
   const x = need(c, 0);
   const target = constInts(c, 1)!;
   const allowzero = attrInt(c.node, 'allowzero', 0);
@@ -21,20 +24,20 @@ defineOp('Reshape', (c) => {
   } else if (known !== n) fail(c, `cannot reshape ${fmt(x.shape)} (${n} elements) to ${fmt(target)}`);
   return [{ dtype: x.dtype, shape }];
 });
-defineOp('Flatten', (c) => {
+shapeRules.define('Flatten', (c) => {
   const x = need(c, 0);
   const axis = attrInt(c.node, 'axis', 1);
   const a = axis < 0 ? axis + x.shape.length : axis;
   return [{ dtype: x.dtype, shape: [numel(x.shape.slice(0, a)), numel(x.shape.slice(a))] }];
 });
-defineOp('Transpose', (c) => {
+shapeRules.define('Transpose', (c) => {
   const x = need(c, 0);
   const perm = attrInts(c.node, 'perm', [...x.shape.keys()].reverse());
   if (perm.length !== x.shape.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i))
     fail(c, `perm ${fmt(perm)} is not a permutation of rank ${x.shape.length}`);
   return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }];
 });
-defineOp('Concat', (c) => {
+shapeRules.define('Concat', (c) => {
   const xs = c.inputs.map((_, i) => need(c, i));
   const rank = xs[0].shape.length;
   const axis = normAxis(c, attrInt(c.node, 'axis'), rank);
@@ -46,7 +49,7 @@ defineOp('Concat', (c) => {
   }
   return [{ dtype: xs[0].dtype, shape }];
 });
-defineOp('Split', (c) => {
+shapeRules.define('Split', (c) => {
   const x = need(c, 0);
   const axis = normAxis(c, attrInt(c.node, 'axis', 0), x.shape.length);
   let sizes = (c.inputs.length > 1 ? constInts(c, 1) : undefined) ?? attrInts(c.node, 'split', []);
@@ -74,20 +77,20 @@ export function sliceRanges(shape: readonly number[], starts: number[], ends: nu
   });
   return r;
 }
-defineOp('Slice', (c) => {
+shapeRules.define('Slice', (c) => {
   const x = need(c, 0);
   const r = sliceRanges(x.shape, constInts(c, 1)!, constInts(c, 2)!, constInts(c, 3), constInts(c, 4));
   const shape = r.map(({ start, end, step }) => Math.max(0, Math.ceil((end - start) / step)));
   return [{ dtype: x.dtype, shape }];
 });
-defineOp('Squeeze', (c) => {
+shapeRules.define('Squeeze', (c) => {
   const x = need(c, 0);
   const raw = (c.inputs.length > 1 ? constInts(c, 1) : undefined) ?? attrInts(c.node, 'axes', []);
   const axes = raw.length ? raw.map((a) => normAxis(c, a, x.shape.length)) : x.shape.flatMap((d, i) => (d === 1 ? [i] : []));
   for (const a of axes) if (x.shape[a] !== 1) fail(c, `cannot squeeze axis ${a} of ${fmt(x.shape)}`);
   return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !axes.includes(i)) }];
 });
-defineOp('Unsqueeze', (c) => {
+shapeRules.define('Unsqueeze', (c) => {
   const x = need(c, 0);
   const raw = (c.inputs.length > 1 ? constInts(c, 1) : undefined) ?? attrInts(c.node, 'axes');
   const rank = x.shape.length + raw.length;
@@ -97,39 +100,39 @@ defineOp('Unsqueeze', (c) => {
   for (let i = 0; i < rank; i++) shape.push(axes.includes(i) ? 1 : x.shape[k++]);
   return [{ dtype: x.dtype, shape }];
 });
-defineOp('Expand', (c) => {
+shapeRules.define('Expand', (c) => {
   const x = need(c, 0);
   return [{ dtype: x.dtype, shape: broadcastShapes(c, [x.shape, constInts(c, 1)!]) }];
 });
-defineOp('Tile', (c) => {
+shapeRules.define('Tile', (c) => {
   const x = need(c, 0);
   const reps = constInts(c, 1)!;
   return [{ dtype: x.dtype, shape: x.shape.map((d, i) => d * reps[i]) }];
 });
-defineOp('Gather', (c) => {
+shapeRules.define('Gather', (c) => {
   const x = need(c, 0), idx = need(c, 1);
   const axis = normAxis(c, attrInt(c.node, 'axis', 0), x.shape.length);
   return [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)] }];
 });
-defineOp('GatherElements', (c) => [{ dtype: need(c, 0).dtype, shape: need(c, 1).shape }]);
-defineOp(['ScatterND', 'ScatterElements'], (c) => [need(c, 0)]);
-defineOp('Shape', (c) => {
+shapeRules.define('GatherElements', (c) => [{ dtype: need(c, 0).dtype, shape: need(c, 1).shape }]);
+shapeRules.define(['ScatterND', 'ScatterElements'], (c) => [need(c, 0)]);
+shapeRules.define('Shape', (c) => {
   const r = need(c, 0).shape.length;
   const s = attrInt(c.node, 'start', 0), e = attrInt(c.node, 'end', r);
   const n = Math.max(0, (e < 0 ? e + r : Math.min(e, r)) - (s < 0 ? s + r : s));
   return [{ dtype: 'int64', shape: [n] }];
 });
-defineOp('Size', () => [{ dtype: 'int64', shape: [] }]);
-defineOp('ConstantOfShape', (c) => {
+shapeRules.define('Size', () => [{ dtype: 'int64', shape: [] }]);
+shapeRules.define('ConstantOfShape', (c) => {
   const v = c.node.attrs.value;
   return [{ dtype: v?.kind === 'tensor' ? v.v.dtype : 'float32', shape: constInts(c, 0)! }];
 });
-defineOp('Constant', (c) => {
+shapeRules.define('Constant', (c) => {
   const v = c.node.attrs.value;
   if (v?.kind !== 'tensor') fail(c, 'only tensor-valued Constant nodes are supported');
   return [{ dtype: v.v.dtype, shape: [...v.v.shape] }];
 });
-defineOp('Pad', (c) => {
+shapeRules.define('Pad', (c) => {
   const x = need(c, 0);
   const pads = constInts(c, 1)!;
   const axes = c.inputs.length > 3 ? constInts(c, 3) : undefined;
@@ -140,7 +143,7 @@ defineOp('Pad', (c) => {
   attrString(c.node, 'mode', 'constant');
   return [{ dtype: x.dtype, shape }];
 });
-defineOp('Trilu', (c) => [need(c, 0)]);
+shapeRules.define('Trilu', (c) => [need(c, 0)]);
 
 // ---- typed functions -------------------------------------------------------------------------------------------
 
