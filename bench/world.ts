@@ -19,6 +19,7 @@ import {
   matchesCore,
   renderScenes,
   sampleScene,
+  satisfiedByRequirement,
   type Scene,
   WorldOracle,
 } from '../src/runtime/world/index.js';
@@ -56,21 +57,9 @@ await pipe.release();
 const reference = oracle.judge(renderScenes(scenes, 32), captions);
 
 const rate = (rs: AlignmentResult[]) => rs.filter((r) => r.matches).length / rs.length;
-const byRequirement = (rs: AlignmentResult[]) => {
-  const m = new Map<string, [number, number]>();
-  for (const r of rs)
-    for (const c of r.checks) {
-      const key = String((c.requirement as { attribute?: string }).attribute ?? 'other');
-      const e = m.get(key) ?? [0, 0];
-      e[0] += c.satisfied ? 1 : 0;
-      e[1]++;
-      m.set(key, e);
-    }
-  return m;
-};
 const r3 = (x: number) => Number(x.toFixed(4));
 const g = results.slice(0, count), gRef = reference.slice(0, count);
-const model = byRequirement(g), ref = byRequirement(gRef);
+const model = satisfiedByRequirement(g), ref = satisfiedByRequirement(gRef);
 console.log(`model ${modelDir}; ${count} general captions and ${perActivity} per activity, ${JSON.stringify(sampling)}; sampling took ${seconds.toFixed(1)} s\n`);
 console.log('| general captions: requirement | model | true renders |');
 console.log('|---|---|---|');

@@ -25,7 +25,7 @@ import { countValues, fmt, log, timed } from './world-training/io.js';
 import { parseWorldTraining, textClipConfig } from './world-training/options.js';
 import { saveAndCheck } from './world-training/save-and-check.js';
 import { type Describe, textEncoderWeights, trainTextClip } from './world-training/text-encoder-stage.js';
-import { trainUnet } from './world-training/unet-stage.js';
+import { isTextWeight, trainUnet } from './world-training/unet-stage.js';
 import { polishDecoder, reconstructionMse, roundTripIdentity, trainDecoder, trainVae } from './world-training/vae-stage.js';
 
 const w = parseWorldTraining(process.argv.slice(2));
@@ -57,8 +57,7 @@ const clip = await trainTextClip(w, clipConfig, tokenizer, describe);
 const text = { config: clipConfig.text, weights: textEncoderWeights(clip) };
 const trained = await trainUnet(w, vae, text, tokenizer, describe);
 // With --train-text the UNet stage trained the text encoder too: its weights come back beside the UNet's.
-const isText = (name: string) => name.startsWith('text_model.');
-const unet = new Map([...trained].filter(([k]) => !isText(k)));
-const finalText = w.trainText ? { config: text.config, weights: new Map([...trained].filter(([k]) => isText(k))) } : text;
+const unet = new Map([...trained].filter(([k]) => !isTextWeight(k)));
+const finalText = w.trainText ? { config: text.config, weights: new Map([...trained].filter(([k]) => isTextWeight(k))) } : text;
 await saveAndCheck(w, { vae, unet, text: finalText, tokenizer, tokenizerDir });
 log(`stage times (s): ${Object.entries(w.times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);

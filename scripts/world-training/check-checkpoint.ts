@@ -12,6 +12,7 @@ import { loadWeights, log } from './io.js';
 import { parseWorldTraining, textClipConfig } from './options.js';
 import { checkAlignment } from './save-and-check.js';
 import { textEncoderWeights, trainTextClip } from './text-encoder-stage.js';
+import { isTextWeight } from './unet-stage.js';
 import { polishDecoder, trainDecoder, trainVae } from './vae-stage.js';
 
 const w = parseWorldTraining(process.argv.slice(2));
@@ -22,7 +23,7 @@ const { weights, meta } = loadWeights(ckpt);
 // EMA weights; a --train-text run has the text encoder's among them.
 const unet = new Map<string, HostTensor>();
 const trainedText = new Map<string, HostTensor>();
-for (const [k, t] of weights) if (k.startsWith('e.')) (k.startsWith('e.text_model.') ? trainedText : unet).set(k.slice(2), t);
+for (const [k, t] of weights) if (k.startsWith('e.')) (isTextWeight(k.slice(2)) ? trainedText : unet).set(k.slice(2), t);
 if (unet.size === 0) throw new Error(`${ckpt} holds no EMA weights`);
 
 // Every stage before the UNet is finished when a UNet checkpoint exists, so these only load their results; the

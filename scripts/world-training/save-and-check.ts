@@ -11,7 +11,7 @@ import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import type { ClipTextConfig } from '../../src/runtime/models/clip-text.js';
 import { loadSdModel, saveSdModelFolder, type SdModel } from '../../src/runtime/models/sd-model.js';
 import { SdPipeline } from '../../src/runtime/models/sd-pipeline.js';
-import { WorldOracle, baseEvaluationCaptions } from '../../src/runtime/world/index.js';
+import { WorldOracle, baseEvaluationCaptions, satisfiedByRequirement } from '../../src/runtime/world/index.js';
 import { fmt, log, secs, timed } from './io.js';
 import type { WorldTraining } from './options.js';
 import type { TrainedVae } from './vae-stage.js';
@@ -58,15 +58,7 @@ export async function checkAlignment(model: SdModel, evalCount: number, outDir: 
   const matches = results.filter((r) => r.matches).length;
   const meanScore = results.reduce((a, r) => a + r.score, 0) / results.length;
   // Per-requirement satisfaction, to see what the model misses.
-  const byAttr = new Map<string, [number, number]>();
-  for (const r of results)
-    for (const c of r.checks) {
-      const key = String((c.requirement as { attribute?: string }).attribute ?? 'other');
-      const e = byAttr.get(key) ?? [0, 0];
-      e[0] += c.satisfied ? 1 : 0;
-      e[1]++;
-      byAttr.set(key, e);
-    }
+  const byAttr = satisfiedByRequirement(results);
   const attrs = [...byAttr].map(([k, [a, n]]) => `${k} ${a}/${n}`).join(', ');
   log(`check: ${matches}/${results.length} samples match their prompt (alignment ${fmt(matches / results.length, 3)}), mean score ${fmt(meanScore, 3)}; per requirement: ${attrs}`);
   for (let i = 0; i < Math.min(8, prompts.length); i++) log(`  "${prompts[i]}": ${results[i].matches ? 'match' : 'MISS'} (${fmt(results[i].score, 2)})`);

@@ -23,6 +23,9 @@ import type { Describe } from './text-encoder-stage.js';
 import { type TrainedVae, encoderSession } from './vae-stage.js';
 import { trainStage } from './train-stage.js';
 
+/** The text encoder's weights (transformers' CLIPTextModel names) among the UNet stage's parameters. */
+export const isTextWeight = (name: string) => name.startsWith('text_model.');
+
 /** Scaled posterior means of the base-world examples, once, through the trained VAE; cached in the work folder. */
 async function exampleLatents(w: WorldTraining, vae: TrainedVae, scenes: Parameters<typeof renderScenes>[0]): Promise<Float32Array> {
   const file = path.join(w.workDir, `latents-${scenes.length}.safetensors`);
@@ -70,12 +73,11 @@ export async function trainUnet(
     const B = w.opt.unetBatch, T = text.config.maxPositions;
     const lat = w.res / 4, C = vae.config.latentChannels, per = C * lat * lat;
     const emptyIds = tokenizer.encodePadded('', { length: T });
-    const isText = (name: string) => name.startsWith('text_model.');
     return trainStage({
       name: 'unet', workDir: w.workDir, steps: w.opt.unetSteps, batch: B, lr: 1.5e-3, warmup: 300, weightDecay: 1e-2, emaDecay: 0.999,
       logEvery: w.opt.logEvery, ckptEvery: w.opt.ckptEvery,
       init: new WeightsSource(text.weights, new RandomInit(w.seed + 10)),
-      trainable: (name) => w.trainText || !isText(name),
+      trainable: (name) => w.trainText || !isTextWeight(name),
       build: (params) => {
         const b = new GraphBuilder();
         const clean = b.input('clean', [B, C, lat, lat]);

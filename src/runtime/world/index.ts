@@ -22,6 +22,6 @@ export { SUBJECTS, type Subject, sampleSubjectScene, subjectById, subjectReferen
 export { type EvalPrompt, type SubjectPrompts, allSubjectPrompts, BASE_EVAL_SEED, baseEvaluationCaptions, baseTrainingCaptions, baseTrainingExamples, promptSetOptions, subjectPrompts } from './prompts.js';
 export { type Degradation, TYPICAL_DEGRADATION, degrade } from './degrade.js';
 export { WorldOracle } from './oracle/oracle.js';
-export { type AlignmentResult, alignment, CORE_ATTRIBUTES, matchesCore } from './oracle/alignment.js';
+export { type AlignmentResult, alignment, CORE_ATTRIBUTES, matchesCore, satisfiedByRequirement } from './oracle/alignment.js';
 export { type IdentityCheck, markingSignature, subjectIdentity } from './oracle/identity.js';
 export { type SceneReading, describeReading, readScene, readScenes } from './oracle/read-scene.js';

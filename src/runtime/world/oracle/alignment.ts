@@ -18,6 +18,20 @@ export interface AlignmentResult {
   identifiers: string[];
 }
 
+/** Per attribute (class, color, activity...): [images that satisfy it, images whose prompt asks for it]. */
+export function satisfiedByRequirement(results: readonly AlignmentResult[]): Map<string, [number, number]> {
+  const tally = new Map<string, [number, number]>();
+  for (const r of results)
+    for (const c of r.checks) {
+      const key = String((c.requirement as { attribute?: string }).attribute ?? 'other');
+      const e = tally.get(key) ?? [0, 0];
+      e[0] += c.satisfied ? 1 : 0;
+      e[1]++;
+      tally.set(key, e);
+    }
+  return tally;
+}
+
 export function satisfies(r: SceneReading, q: Requirement): boolean {
   switch (q.attribute) {
     case 'class':
