@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   dreambooth: () => import('./dreambooth.js'),
   'pull-back': () => import('./pull-back.js'),
   'activity-words': () => import('./activity-words.js'),
+  'word-swaps': () => import('./word-swaps.js'),
   'ddpo-epoch': () => import('./ddpo-epoch.js'),
   'sd-train-step': () => import('./sd-train-step.js'),
   gpu: () => import('./gpu.js'),
