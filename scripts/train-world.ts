@@ -1,7 +1,7 @@
 // `npm run train:world`: trains the embedded default text-to-image model on the generated world with the project's
 // own engine, and writes it as a diffusers folder. The stages follow how Stable Diffusion 1.5 was made:
 //   1. tokenizer: CLIP tokenizer files for the world's closed vocabulary, one token per word (identifiers included);
-//   2. VAE (32x32 images <-> 16x8x8 latents), then its decoder alone, twice (scripts/world-training/vae-stage.ts);
+//   2. VAE (32x32 images <-> 8x8x8 latents), then its decoder alone, twice (scripts/world-training/vae-stage.ts);
 //   3. text encoder: a tiny CLIP trained contrastively on world images and captions in every wording, then frozen
 //      (text-encoder-stage.ts);
 //   4. UNet from random init on the frozen encoder's hidden states (unet-stage.ts);
@@ -12,7 +12,7 @@
 // Options: --out DIR (models/embedded), --quick (a smoke run: a few hundred steps in all), --fresh (ignore earlier
 // checkpoints), --seed N, --vae-steps N, --decoder-steps N, --polish-steps N, --vae-batch N, --vae-images N, --clip-steps N,
 // --clip-batch N, --clip-images N, --clip-pairs F (0.5: the fraction of each text-CLIP batch in minimal pairs), --unet-steps N, --unet-batch N, --examples N (UNet training scenes), --eval N,
-// --ckpt-every N, --log-every N, --latent-channels N (16), --train-text (the text encoder trains with the UNet, as v1's
+// --ckpt-every N, --log-every N, --latent-channels N (8), --unet-channels A,B,C (48,64,96: the UNet's width per level), --train-text (the text encoder trains with the UNet, as v1's
 // did: a diagnostic).
 import path from 'node:path';
 import { ClipTokenizer } from '../src/runtime/diffusion/tokenizer.js';

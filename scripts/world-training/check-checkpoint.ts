@@ -1,10 +1,12 @@
 // Checks a running `npm run train:world` part way: the UNet checkpoint's EMA weights, with the finished VAE and text
 // encoder from the same work folder, sampled on the base evaluation captions and judged by the oracle, as the last
 // stage does. Learning curves (class kept at 2500 steps, say) come from here without stopping the run.
-//   node --import tsx scripts/world-training/check-checkpoint.ts --out temp/world-v2 --latent-channels 8 [--eval 64]
-// Takes the same options as train:world (they must match the run's); writes samples.png/json into <out>/.train/check-<step>/.
+//   node --import tsx scripts/world-training/check-checkpoint.ts --out temp/world-v2 [--eval 64] [--guidance G] [--raw]
+// Takes the same options as train:world (they must match the run's), the sampler's guidance (5), and --raw to check
+// the raw parameters instead of their EMA; writes samples.png/json into <out>/.train/check-<step>/.
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_SAMPLING } from '../../src/runtime/diffusion/sampler.js';
 import { SD15_SCHEDULER_CONFIG } from '../../src/runtime/diffusion/schedule.js';
 import { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
 import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
@@ -15,16 +17,22 @@ import { textEncoderWeights, trainTextClip } from './text-encoder-stage.js';
 import { isTextWeight } from './unet-stage.js';
 import { polishDecoder, trainDecoder, trainVae } from './vae-stage.js';
 
-const w = parseWorldTraining(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const raw = argv.includes('--raw');
+const w = parseWorldTraining(argv.filter((a) => a !== '--raw'));
+const guidanceAt = argv.indexOf('--guidance');
+const sampling = { ...DEFAULT_SAMPLING, guidance: guidanceAt < 0 ? DEFAULT_SAMPLING.guidance : Number(argv[guidanceAt + 1]) };
+if (!(sampling.guidance >= 1)) throw new Error(`--guidance must be a number >= 1, got ${argv[guidanceAt + 1]}`);
 const ckpt = path.join(w.workDir, 'unet.ckpt.safetensors');
 if (!fs.existsSync(ckpt)) throw new Error(`no UNet checkpoint yet at ${ckpt}`);
 // Read the checkpoint first: the run may overwrite it while the rest loads.
 const { weights, meta } = loadWeights(ckpt);
-// EMA weights; a --train-text run has the text encoder's among them.
+// EMA weights (or the raw ones); a --train-text run has the text encoder's among them.
+const prefix = raw ? 'p.' : 'e.';
 const unet = new Map<string, HostTensor>();
 const trainedText = new Map<string, HostTensor>();
-for (const [k, t] of weights) if (k.startsWith('e.')) (isTextWeight(k.slice(2)) ? trainedText : unet).set(k.slice(2), t);
-if (unet.size === 0) throw new Error(`${ckpt} holds no EMA weights`);
+for (const [k, t] of weights) if (k.startsWith(prefix)) (isTextWeight(k.slice(2)) ? trainedText : unet).set(k.slice(2), t);
+if (unet.size === 0) throw new Error(`${ckpt} holds no ${raw ? 'parameters' : 'EMA weights'}`);
 
 // Every stage before the UNet is finished when a UNet checkpoint exists, so these only load their results; the
 // decoder's second pass runs after the UNet in some runs, so it is used only when it is there (never trained here).
@@ -37,7 +45,7 @@ await trainDecoder(w, vae);
 await polishDecoder(w, vae);
 const clipConfig = textClipConfig(tokenizer.vocabSize);
 const clip = await trainTextClip(w, clipConfig, tokenizer, () => { throw new Error('the text encoder stage is not finished'); });
-const outDir = path.join(w.workDir, `check-${meta.step}`);
+const outDir = path.join(w.workDir, `check-${meta.step}${guidanceAt < 0 ? '' : `-g${sampling.guidance}`}${raw ? '-raw' : ''}`);
 fs.mkdirSync(outDir, { recursive: true });
 log(`checking the UNet at step ${meta.step}`);
 const result = await checkAlignment({
@@ -48,5 +56,5 @@ const result = await checkAlignment({
   tokenizer,
   scheduler: { ...SD15_SCHEDULER_CONFIG },
   resolution: w.res,
-}, w.opt.evalCount, outDir);
-console.log(JSON.stringify({ step: Number(meta.step), ...result }));
+}, w.opt.evalCount, outDir, sampling);
+console.log(JSON.stringify({ step: Number(meta.step), guidance: sampling.guidance, weights: raw ? 'raw' : 'ema', ...result }));

@@ -51,11 +51,12 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
   const workDir = path.join(out, '.train');
   if (args.fresh) fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
-  const latentChannels = num('latent-channels', 16, 16);
+  const latentChannels = num('latent-channels', 8, 8);
+  const unetChannels = typeof args['unet-channels'] === 'string' ? channelList(args['unet-channels']) : UNET_CONFIG.blockOutChannels;
   return {
     out, workDir, quick, trainText: args['train-text'] === true, seed: num('seed', 0, 0), res: 32, times: {},
     vaeConfig: { ...VAE_CONFIG, latentChannels },
-    unetConfig: { ...UNET_CONFIG, inChannels: latentChannels, outChannels: latentChannels },
+    unetConfig: { ...UNET_CONFIG, blockOutChannels: unetChannels, inChannels: latentChannels, outChannels: latentChannels },
     opt: {
       vaeSteps: num('vae-steps', 700, 100),
       decoderSteps: num('decoder-steps', 2500, 100),
@@ -75,6 +76,14 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
       logEvery: num('log-every', 50, 25),
     },
   };
+}
+
+/** `--unet-channels 64,96,128`: the UNet's width per level (three levels, each a multiple of its 8 norm groups). */
+function channelList(v: string): number[] {
+  const c = v.split(',').map(Number);
+  if (c.length !== UNET_CONFIG.blockOutChannels.length || c.some((n) => !Number.isInteger(n) || n <= 0 || n % UNET_CONFIG.normNumGroups !== 0))
+    throw new Error(`--unet-channels takes ${UNET_CONFIG.blockOutChannels.length} positive multiples of ${UNET_CONFIG.normNumGroups}, got ${v}`);
+  return c;
 }
 
 export const VAE_CONFIG: VaeConfig = { ...TINY_VAE, blockOutChannels: [32, 64, 64], layersPerBlock: 1, normNumGroups: 8, scalingFactor: 1 };

@@ -46,13 +46,15 @@ export async function saveAndCheck(
  * Samples base evaluation captions (a seed no training set uses), judges them with the world's oracle, logs the
  * alignment and what each requirement kept, and writes samples.png and samples.json into `outDir`.
  */
-export async function checkAlignment(model: SdModel, evalCount: number, outDir: string): Promise<{ alignment: number; perRequirement: Record<string, number> }> {
+export async function checkAlignment(
+  model: SdModel, evalCount: number, outDir: string, sampling = DEFAULT_SAMPLING,
+): Promise<{ alignment: number; perRequirement: Record<string, number> }> {
   const RES = model.resolution;
   const pipe = new SdPipeline(model);
   const prompts = baseEvaluationCaptions(evalCount).captions;
   const t0 = performance.now();
-  const { images } = await pipe.sample({ prompts, seeds: prompts.map((_, i) => 1000 + i), ...DEFAULT_SAMPLING });
-  log(`check: sampled ${prompts.length} images (${JSON.stringify(DEFAULT_SAMPLING)}) in ${secs(t0).toFixed(1)} s`);
+  const { images } = await pipe.sample({ prompts, seeds: prompts.map((_, i) => 1000 + i), ...sampling });
+  log(`check: sampled ${prompts.length} images (${JSON.stringify(sampling)}) in ${secs(t0).toFixed(1)} s`);
   await pipe.release();
   const results = new WorldOracle().judge(images, prompts);
   const matches = results.filter((r) => r.matches).length;
