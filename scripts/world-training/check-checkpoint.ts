@@ -11,18 +11,19 @@ import { SD15_SCHEDULER_CONFIG } from '../../src/runtime/diffusion/schedule.js';
 import { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
 import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { loadWeights, log } from './io.js';
-import { parseWorldTraining, textClipConfig } from './options.js';
+import { numberOption, parseArgs } from '../common/args.js';
+import { parseWorldTraining, textClipConfig, WORLD_TRAINING_SWITCHES } from './options.js';
 import { checkAlignment } from './save-and-check.js';
 import { textEncoderWeights, trainTextClip } from './text-encoder-stage.js';
 import { isTextWeight } from './unet-stage.js';
 import { polishDecoder, trainDecoder, trainVae } from './vae-stage.js';
 
 const argv = process.argv.slice(2);
-const raw = argv.includes('--raw');
+const own = parseArgs(argv, [...WORLD_TRAINING_SWITCHES, 'raw']);
+const raw = own.raw === true;
 const w = parseWorldTraining(argv.filter((a) => a !== '--raw'));
-const guidanceAt = argv.indexOf('--guidance');
-const sampling = { ...DEFAULT_SAMPLING, guidance: guidanceAt < 0 ? DEFAULT_SAMPLING.guidance : Number(argv[guidanceAt + 1]) };
-if (!(sampling.guidance >= 1)) throw new Error(`--guidance must be a number >= 1, got ${argv[guidanceAt + 1]}`);
+const sampling = { ...DEFAULT_SAMPLING, guidance: numberOption(own)('guidance', DEFAULT_SAMPLING.guidance, DEFAULT_SAMPLING.guidance) };
+if (sampling.guidance < 1) throw new Error(`--guidance must be at least 1, got ${sampling.guidance}`);
 const ckpt = path.join(w.workDir, 'unet.ckpt.safetensors');
 if (!fs.existsSync(ckpt)) throw new Error(`no UNet checkpoint yet at ${ckpt}`);
 // Read the checkpoint first: the run may overwrite it while the rest loads.
@@ -45,7 +46,7 @@ await trainDecoder(w, vae);
 await polishDecoder(w, vae);
 const clipConfig = textClipConfig(tokenizer.vocabSize);
 const clip = await trainTextClip(w, clipConfig, tokenizer, () => { throw new Error('the text encoder stage is not finished'); });
-const outDir = path.join(w.workDir, `check-${meta.step}${guidanceAt < 0 ? '' : `-g${sampling.guidance}`}${raw ? '-raw' : ''}`);
+const outDir = path.join(w.workDir, `check-${meta.step}${own.guidance === undefined ? '' : `-g${sampling.guidance}`}${raw ? '-raw' : ''}`);
 fs.mkdirSync(outDir, { recursive: true });
 log(`checking the UNet at step ${meta.step}`);
 const result = await checkAlignment({

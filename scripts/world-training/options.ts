@@ -43,8 +43,11 @@ export interface WorldTraining {
   times: Record<string, number>;
 }
 
+/** The options of train:world that take no value. */
+export const WORLD_TRAINING_SWITCHES = ['quick', 'fresh', 'train-text'] as const;
+
 export function parseWorldTraining(argv: string[]): WorldTraining {
-  const args = parseArgs(argv, ['quick', 'fresh', 'train-text']);
+  const args = parseArgs(argv, WORLD_TRAINING_SWITCHES);
   const quick = args.quick === true;
   const num = numberOption(args);
   const out = path.resolve(typeof args.out === 'string' ? args.out : 'models/embedded');
