@@ -13,7 +13,8 @@
 // checkpoints), --seed N, --vae-steps N, --decoder-steps N, --polish-steps N, --vae-batch N, --vae-images N, --clip-steps N,
 // --clip-batch N, --clip-images N, --clip-pairs F (0.5: the fraction of each text-CLIP batch in minimal pairs), --unet-steps N, --unet-batch N, --examples N (UNet training scenes), --eval N,
 // --ckpt-every N, --log-every N, --latent-channels N (8), --unet-channels A,B,C (48,64,96: the UNet's width per level), --train-text (the text encoder trains with the UNet, as v1's
-// did: a diagnostic).
+// did: a diagnostic), --stages-from DIR (take the VAE and text encoder of the diffusers folder DIR: only the UNet trains, and the decoder
+// when --polish-steps is given).
 import path from 'node:path';
 import { ClipTokenizer } from '../src/runtime/diffusion/tokenizer.js';
 import { writeWordVocab } from '../src/runtime/diffusion/word-vocab.js';
@@ -23,10 +24,11 @@ import { tinyClipParamShapes } from '../src/runtime/rewards/tiny-clip.js';
 import { SUBJECTS, captionVariant, worldVocabulary } from '../src/runtime/world/index.js';
 import { countValues, fmt, log, timed } from './world-training/io.js';
 import { parseWorldTraining, textClipConfig } from './world-training/options.js';
+import { reusedStages } from './world-training/reused-stages.js';
 import { saveAndCheck } from './world-training/save-and-check.js';
 import { type Describe, textEncoderWeights, trainTextClip } from './world-training/text-encoder-stage.js';
 import { isTextWeight, trainUnet } from './world-training/unet-stage.js';
-import { polishDecoder, reconstructionMse, roundTripIdentity, trainDecoder, trainVae } from './world-training/vae-stage.js';
+import { type TrainedVae, polishDecoder, reconstructionMse, roundTripIdentity, trainDecoder, trainVae } from './world-training/vae-stage.js';
 
 const w = parseWorldTraining(process.argv.slice(2));
 
@@ -49,12 +51,28 @@ log(`options: ${JSON.stringify({ out: w.out, quick: w.quick, seed: w.seed, ...w.
  * leave it out). */
 const describe: Describe = (scene, rng) => captionVariant(scene, rng, { size: rng.uniform() < 0.5, color: rng.uniform() < 0.85 });
 
-const vae = await trainVae(w);
-await trainDecoder(w, vae);
-await polishDecoder(w, vae);
-log(`vae: held-out reconstruction MSE ${fmt(await reconstructionMse(w, vae), 5)} (images in [-1, 1]); identity check on round trips ${JSON.stringify(await roundTripIdentity(w, vae))}`);
-const clip = await trainTextClip(w, clipConfig, tokenizer, describe);
-const text = { config: clipConfig.text, weights: textEncoderWeights(clip) };
+const { vae, text } = w.stagesFrom ? await reuseStages(w.stagesFrom) : await trainVaeAndText();
+async function trainVaeAndText() {
+  const vae = await trainVae(w);
+  await trainDecoder(w, vae);
+  await polishDecoder(w, vae);
+  await logVae(vae);
+  const clip = await trainTextClip(w, clipConfig, tokenizer, describe);
+  return { vae, text: { config: clipConfig.text, weights: textEncoderWeights(clip) } };
+}
+/** With --stages-from, --polish-steps N gives the reused decoder another pass; the encoder, and so the latents the
+ * UNet trains on, stay as they were. */
+async function reuseStages(dir: string) {
+  const reused = reusedStages(w, dir, tokenizer, clipConfig.text);
+  if (w.opt.polishSteps > 0) {
+    await polishDecoder(w, reused.vae);
+    await logVae(reused.vae);
+  }
+  return reused;
+}
+async function logVae(vae: TrainedVae) {
+  log(`vae: held-out reconstruction MSE ${fmt(await reconstructionMse(w, vae), 5)} (images in [-1, 1]); identity check on round trips ${JSON.stringify(await roundTripIdentity(w, vae))}`);
+}
 const trained = await trainUnet(w, vae, text, tokenizer, describe);
 // With --train-text the UNet stage trained the text encoder too: its weights come back beside the UNet's.
 const unet = new Map([...trained].filter(([k]) => !isTextWeight(k)));

@@ -13,6 +13,8 @@ export interface WorldTraining {
   quick: boolean;
   /** Train the text encoder together with the UNet (v1's way) instead of freezing it: a diagnostic, not SD's way. */
   trainText: boolean;
+  /** A diffusers folder whose VAE and text encoder stand in for stages 2 and 3 (only the UNet trains). */
+  stagesFrom?: string;
   seed: number;
   /** Image side in pixels. */
   res: number;
@@ -56,14 +58,16 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
   fs.mkdirSync(workDir, { recursive: true });
   const latentChannels = num('latent-channels', 8, 8);
   const unetChannels = typeof args['unet-channels'] === 'string' ? channelList(args['unet-channels']) : UNET_CONFIG.blockOutChannels;
+  const stagesFrom = typeof args['stages-from'] === 'string' ? path.resolve(args['stages-from']) : undefined;
   return {
-    out, workDir, quick, trainText: args['train-text'] === true, seed: num('seed', 0, 0), res: 32, times: {},
+    out, workDir, quick, trainText: args['train-text'] === true, stagesFrom,
+    seed: num('seed', 0, 0), res: 32, times: {},
     vaeConfig: { ...VAE_CONFIG, latentChannels },
     unetConfig: { ...UNET_CONFIG, blockOutChannels: unetChannels, inChannels: latentChannels, outChannels: latentChannels },
     opt: {
       vaeSteps: num('vae-steps', 700, 100),
       decoderSteps: num('decoder-steps', 2500, 100),
-      polishSteps: num('polish-steps', 3000, 100),
+      polishSteps: num('polish-steps', stagesFrom ? 0 : 3000, stagesFrom ? 0 : 100),
       vaeBatch: num('vae-batch', 32, 16),
       vaeImages: num('vae-images', 20000, 1000),
       clipSteps: num('clip-steps', 1000, 60),
