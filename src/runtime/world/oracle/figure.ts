@@ -99,12 +99,13 @@ export function objectColorLabels(labels: Uint8Array, residual: Float32Array, si
     }
     if (main < 0) continue;
     // A scarf can outnumber a small object. It lies across the object, which is above and below it and never beside
-    // it; nothing of the object lies between two parts of a scarf.
+    // it; nothing of the object lies between two parts of a scarf, and none of it inside the scarf on both axes (a
+    // subject's white center dot does, inside a small body its white outline encloses).
     for (const other of [ranked.find((l) => l !== main) ?? -1, WHITE]) {
       if (other < 0 || other === main || counts[other] < 0.4 * counts[main]) continue;
       // (The scarf's tail hangs past a wide body's bottom, which lies beside it: a narrow run is no band.)
       const inOther = enclosedBy(labels, pure, size, main, other, scarfBandRun(size)), around = enclosedBy(labels, pure, size, other, main);
-      if (inOther.horizontal <= 0.1 && inOther.vertical - inOther.horizontal >= around.vertical - around.horizontal + 0.05) {
+      if (inOther.horizontal <= 0.1 && around.around <= 0.05 && inOther.vertical - inOther.horizontal >= around.vertical - around.horizontal + 0.05) {
         main = other;
         break;
       }
