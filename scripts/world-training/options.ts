@@ -15,6 +15,8 @@ export interface WorldTraining {
   trainText: boolean;
   /** A diffusers folder whose VAE and text encoder stand in for stages 2 and 3 (only the UNet trains). */
   stagesFrom?: string;
+  /** Run the decoder passes only: the child process that trains them beside the text encoder and UNet. */
+  decodersOnly: boolean;
   seed: number;
   /** Image side in pixels. */
   res: number;
@@ -46,7 +48,7 @@ export interface WorldTraining {
 }
 
 /** The options of train:world that take no value. */
-export const WORLD_TRAINING_SWITCHES = ['quick', 'fresh', 'train-text'] as const;
+export const WORLD_TRAINING_SWITCHES = ['quick', 'fresh', 'train-text', 'decoders-only'] as const;
 
 export function parseWorldTraining(argv: string[]): WorldTraining {
   const args = parseArgs(argv, WORLD_TRAINING_SWITCHES);
@@ -60,7 +62,7 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
   const unetChannels = typeof args['unet-channels'] === 'string' ? channelList(args['unet-channels']) : UNET_CONFIG.blockOutChannels;
   const stagesFrom = typeof args['stages-from'] === 'string' ? path.resolve(args['stages-from']) : undefined;
   return {
-    out, workDir, quick, trainText: args['train-text'] === true, stagesFrom,
+    out, workDir, quick, trainText: args['train-text'] === true, stagesFrom, decodersOnly: args['decoders-only'] === true,
     seed: num('seed', 0, 0), res: 32, times: {},
     vaeConfig: { ...VAE_CONFIG, latentChannels },
     unetConfig: { ...UNET_CONFIG, blockOutChannels: unetChannels, inChannels: latentChannels, outChannels: latentChannels },
