@@ -16,7 +16,8 @@ import { parseWorldTraining, textClipConfig, WORLD_TRAINING_SWITCHES } from './o
 import { checkAlignment } from './save-and-check.js';
 import { textEncoderWeights, trainTextClip } from './text-encoder-stage.js';
 import { isTextWeight } from './unet-stage.js';
-import { polishDecoder, trainDecoder, trainVae } from './vae-stage.js';
+import { reusedStages } from './reused-stages.js';
+import { trainVae } from './vae-stage.js';
 
 const argv = process.argv.slice(2);
 const own = parseArgs(argv, [...WORLD_TRAINING_SWITCHES, 'raw']);
@@ -35,17 +36,20 @@ const trainedText = new Map<string, HostTensor>();
 for (const [k, t] of weights) if (k.startsWith(prefix)) (isTextWeight(k.slice(2)) ? trainedText : unet).set(k.slice(2), t);
 if (unet.size === 0) throw new Error(`${ckpt} holds no ${raw ? 'parameters' : 'EMA weights'}`);
 
-// Every stage before the UNet is finished when a UNet checkpoint exists, so these only load their results; the
-// decoder's second pass runs after the UNet in some runs, so it is used only when it is there (never trained here).
-for (const f of ['vae.safetensors', 'vae-decoder.safetensors', 'text-clip.safetensors'])
-  if (!fs.existsSync(path.join(w.workDir, f))) throw new Error(`${f} is missing from ${w.workDir}: that stage is not finished`);
-if (!fs.existsSync(path.join(w.workDir, 'vae-decoder-polish.safetensors'))) w.opt.polishSteps = 0;
+// Every stage before the UNet is finished when a UNet checkpoint exists, so these only load their results (or take
+// them from --stages-from); the decoder passes may still be running beside the UNet, so a finished pass is used when
+// it is there (never trained here).
 const tokenizer = ClipTokenizer.fromFolder(path.join(w.workDir, 'tokenizer'));
-const vae = await trainVae(w);
-await trainDecoder(w, vae);
-await polishDecoder(w, vae);
 const clipConfig = textClipConfig(tokenizer.vocabSize);
-const clip = await trainTextClip(w, clipConfig, tokenizer, () => { throw new Error('the text encoder stage is not finished'); });
+const { vae, text } = w.stagesFrom ? reusedStages(w, w.stagesFrom, tokenizer, clipConfig.text) : await ownStages();
+for (const pass of ['vae-decoder', 'vae-decoder-polish'])
+  if (fs.existsSync(path.join(w.workDir, `${pass}.safetensors`))) for (const [k, t] of loadWeights(path.join(w.workDir, `${pass}.safetensors`)).weights) vae.weights.set(k, t);
+async function ownStages() {
+  for (const f of ['vae.safetensors', 'text-clip.safetensors'])
+    if (!fs.existsSync(path.join(w.workDir, f))) throw new Error(`${f} is missing from ${w.workDir}: that stage is not finished`);
+  const clip = await trainTextClip(w, clipConfig, tokenizer, () => { throw new Error('the text encoder stage is not finished'); });
+  return { vae: await trainVae(w), text: { config: clipConfig.text, weights: textEncoderWeights(clip) } };
+}
 const outDir = path.join(w.workDir, `check-${meta.step}${own.guidance === undefined ? '' : `-g${sampling.guidance}`}${raw ? '-raw' : ''}`);
 fs.mkdirSync(outDir, { recursive: true });
 log(`checking the UNet at step ${meta.step}`);
@@ -53,7 +57,7 @@ const result = await checkAlignment({
   source: w.out,
   unet: { config: w.unetConfig, weights: unet },
   vae: { config: vae.config, weights: vae.weights },
-  textEncoder: { config: clipConfig.text, weights: trainedText.size > 0 ? trainedText : textEncoderWeights(clip) },
+  textEncoder: { config: clipConfig.text, weights: trainedText.size > 0 ? trainedText : text.weights },
   tokenizer,
   scheduler: { ...SD15_SCHEDULER_CONFIG },
   resolution: w.res,
