@@ -76,7 +76,7 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
       clipBatch: num('clip-batch', 128, 64),
       clipImages: num('clip-images', 30000, 2000),
       clipPairs: num('clip-pairs', 0.5, 0.5),
-      unetSteps: num('unet-steps', 11000, 150),
+      unetSteps: num('unet-steps', 16000, 150),
       unetBatch: num('unet-batch', 48, 16),
       examples: num('examples', 30000, 1000),
       scaleImages: num('scale-images', 4096, 512),
