@@ -5,8 +5,10 @@
 // Last line: JSON {"identity": the round trips' identity check over every subject, "kept": the same among images
 // whose true render passes it, "alignment": round trip,
 // "reference": true renders, "subjects": {id: [round trip, true]}}.
-//   npm run bench -- vae [--model DIR]
+//   npm run bench -- vae [--model DIR] [--vae-weights FILE]
+import fs from 'node:fs';
 import path from 'node:path';
+import { decodeSafetensors } from '../src/runtime/engine/safetensors.js';
 import { Rng } from '../src/runtime/onnx/random.js';
 import { loadSdModel } from '../src/runtime/models/sd-model.js';
 import { SdPipeline } from '../src/runtime/models/sd-pipeline.js';
@@ -14,9 +16,24 @@ import { worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';
 import { baseEvaluationCaptions, matchesCore, renderScenes, sampleSubjectScene, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
 
 const args = process.argv.slice(3);
-const i = args.indexOf('--model');
-const modelDir = path.resolve(i >= 0 ? args[i + 1] : 'models/embedded');
-const pipe = new SdPipeline(loadSdModel(modelDir), undefined, { threads: 1 });
+const flag = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const modelDir = path.resolve(flag('model') ?? 'models/embedded');
+const model = loadSdModel(modelDir);
+// --vae-weights FILE: a train:world stage's result (vae.safetensors, or a decoder pass's decoder.* tensors) over the
+// model's VAE, so that a stage is measured without building a model folder around it.
+const overlay = flag('vae-weights');
+if (overlay) {
+  const { tensors, metadata } = decodeSafetensors(fs.readFileSync(overlay), overlay);
+  for (const [k, t] of Object.entries(tensors)) {
+    if (!model.vae.weights.has(k)) throw new Error(`${overlay}: ${k} is not a weight of ${modelDir}'s VAE`);
+    model.vae.weights.set(k, t);
+  }
+  if (metadata.scalingFactor) model.vae.config.scalingFactor = Number(metadata.scalingFactor);
+}
+const pipe = new SdPipeline(model, undefined, { threads: 1 });
 const roundTrip = async (images: ReturnType<typeof renderScenes>) => pipe.decode(await pipe.encode(images));
 const rate = (xs: boolean[]) => xs.filter(Boolean).length / xs.length;
 
@@ -26,7 +43,7 @@ const truth = renderScenes(scenes, 32);
 const core = rate(oracle.judge(await roundTrip(truth), captions).map(matchesCore));
 const coreRef = rate(oracle.judge(truth, captions).map(matchesCore));
 
-console.log(`model ${modelDir}: VAE round trip of true renders, judged by the oracle\n`);
+console.log(`model ${modelDir}${overlay ? ` with ${overlay} over its VAE` : ''}: VAE round trip of true renders, judged by the oracle\n`);
 console.log('| images | round trip | true renders |');
 console.log('|---|---|---|');
 console.log(`| 256 base captions: class, color and context | ${core.toFixed(3)} | ${coreRef.toFixed(3)} |`);

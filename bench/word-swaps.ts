@@ -2,7 +2,8 @@
 // "a <color> <class><tail>" (7 classes x 6 colors x 4 tails), the relative L2 change of the encoder's output (all 77
 // positions) when one word is swapped: the class, the color, or (on "a red star <activity>") the activity. A contrastive
 // encoder trained on batches that color and context decide carries the class weakly (docs/world-v2.md).
-// Last line: JSON {"class_swap", "color_swap", "activity_swap", "class_over_color"}.
+// The accessory's color: "a <color> star wearing a <color> scarf" (or holding a balloon), the accessory's swapped.
+// Last line: JSON {"class_swap", "color_swap", "activity_swap", "accessory_color_swap", "class_over_color"}.
 //   npm run bench -- word-swaps [--model DIR]
 import path from 'node:path';
 import { loadSdModel } from '../src/runtime/models/sd-model.js';
@@ -46,10 +47,21 @@ for (const tail of TAILS) {
 const activityChange = await encoded(ACTIVITIES.map((a) => `a red star ${a}`));
 const activitySwaps: number[] = [];
 for (let i = 0; i < ACTIVITIES.length; i++) for (let j = i + 1; j < ACTIVITIES.length; j++) activitySwaps.push(activityChange(i, j));
+// The accessory's color ("a red star wearing a blue scarf" -> "... a green scarf"): the claim the model learns last.
+const accessorySwaps: number[] = [];
+for (const item of ['wearing a # scarf', 'holding a # balloon']) {
+  const change = await encoded(COLORS.flatMap((k) => COLORS.map((a) => `a ${k} star ${item.replace('#', a)}`)));
+  for (let ki = 0; ki < COLORS.length; ki++)
+    for (let ai = 0; ai < COLORS.length; ai++)
+      for (let aj = ai + 1; aj < COLORS.length; aj++) accessorySwaps.push(change(ki * COLORS.length + ai, ki * COLORS.length + aj));
+}
 await pipe.release();
 
 const r3 = (x: number) => Number(x.toFixed(3));
-const result = { class_swap: r3(mean(classSwaps)), color_swap: r3(mean(colorSwaps)), activity_swap: r3(mean(activitySwaps)), class_over_color: r3(mean(classSwaps) / mean(colorSwaps)) };
+const result = {
+  class_swap: r3(mean(classSwaps)), color_swap: r3(mean(colorSwaps)), activity_swap: r3(mean(activitySwaps)),
+  accessory_color_swap: r3(mean(accessorySwaps)), class_over_color: r3(mean(classSwaps) / mean(colorSwaps)),
+};
 console.log(`model ${modelDir}: relative change of the text encoder's output when one word is swapped`);
-console.log(`| class | color | activity | class / color |\n|---|---|---|---|\n| ${result.class_swap} | ${result.color_swap} | ${result.activity_swap} | ${result.class_over_color} |`);
+console.log(`| class | color | activity | accessory's color | class / color |\n|---|---|---|---|---|\n| ${result.class_swap} | ${result.color_swap} | ${result.activity_swap} | ${result.accessory_color_swap} | ${result.class_over_color} |`);
 console.log(JSON.stringify(result));

@@ -30,7 +30,6 @@ import path from 'node:path';
 import { makeTrainingGraph } from '../src/runtime/autodiff/training-graph.js';
 import { Trainer } from '../src/runtime/autodiff/trainer.js';
 import { ClipTokenizer } from '../src/runtime/diffusion/tokenizer.js';
-import { writeWordVocab } from '../src/runtime/diffusion/word-vocab.js';
 import { type ImageBatch, imageAt, imageBatch } from '../src/runtime/engine/image.js';
 import { FusedAdamW } from '../src/runtime/engine/optim/fused-adamw.js';
 import { makeSchedule } from '../src/runtime/engine/optim/schedule.js';
@@ -53,10 +52,10 @@ import {
   renderScenes,
   sampleSubjectScene,
   subjectReferenceScenes,
-  worldVocabulary,
 } from '../src/runtime/world/index.js';
 import { numberOption, parseArgs } from './common/args.js';
 import { captionHolds } from './world-training/caption-truth.js';
+import { worldTokenizer } from './world-training/world-tokenizer.js';
 
 const args = parseArgs(process.argv.slice(2), ['quick', 'eval-only']);
 const quick = args.quick === true;
@@ -81,12 +80,7 @@ const log = (msg: string) => console.log(`[${secs(t0).toFixed(0).padStart(4)} s]
 
 const EVAL_ONLY = args['eval-only'] === true;
 const tokDir = path.join(OUT, 'tokenizer');
-if (!EVAL_ONLY) {
-  const words = new Set(worldVocabulary());
-  for (const s of SUBJECTS) words.add(s.identifier);
-  writeWordVocab(tokDir, words);
-}
-const tokenizer = ClipTokenizer.fromFolder(tokDir);
+const tokenizer = EVAL_ONLY ? ClipTokenizer.fromFolder(tokDir) : worldTokenizer(tokDir).tokenizer;
 const cfg = tinyClipConfig(tokenizer.vocabSize, { stemChannels: num('stem', 0, 0) });
 let nParams = 0;
 for (const s of tinyClipParamShapes(cfg).values()) nParams += s.reduce((a, d) => a * d, 1);

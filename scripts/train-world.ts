@@ -1,6 +1,6 @@
 // `npm run train:world`: trains the embedded default text-to-image model on the generated world with the project's
 // own engine, and writes it as a diffusers folder. The stages follow how Stable Diffusion 1.5 was made:
-//   1. tokenizer: CLIP tokenizer files for the world's closed vocabulary, one token per word (identifiers included);
+//   1. tokenizer: CLIP tokenizer files for the world's closed vocabulary, one token per word (world-tokenizer.ts);
 //   2. VAE (32x32 images <-> 8x8x8 latents), then its decoder alone, twice (scripts/world-training/vae-stage.ts): the
 //      decoder passes in a child process beside stages 3 and 4, which need only the encoder (decoder-branch.ts);
 //   3. text encoder: a tiny CLIP trained contrastively on world images and captions in every wording, then frozen
@@ -18,12 +18,10 @@
 // trains with the UNet, as v1's did: a diagnostic), --stages-from DIR (the VAE and text encoder of the diffusers folder
 // DIR: only the UNet trains, and the decoder when --polish-steps is given).
 import path from 'node:path';
-import { ClipTokenizer } from '../src/runtime/diffusion/tokenizer.js';
-import { writeWordVocab } from '../src/runtime/diffusion/word-vocab.js';
 import { vaeParamShapes } from '../src/runtime/models/vae.js';
 import { unetParamShapes } from '../src/runtime/models/unet.js';
 import { tinyClipParamShapes } from '../src/runtime/rewards/tiny-clip.js';
-import { SUBJECTS, captionVariant, worldVocabulary } from '../src/runtime/world/index.js';
+import { captionVariant } from '../src/runtime/world/index.js';
 import { countValues, fmt, log, timed } from './world-training/io.js';
 import { parseWorldTraining, textClipConfig } from './world-training/options.js';
 import { startDecoderBranch } from './world-training/decoder-branch.js';
@@ -31,17 +29,15 @@ import { reusedStages } from './world-training/reused-stages.js';
 import { saveAndCheck } from './world-training/save-and-check.js';
 import { type Describe, textEncoderWeights, trainTextClip } from './world-training/text-encoder-stage.js';
 import { isTextWeight, trainUnet } from './world-training/unet-stage.js';
+import { worldTokenizer } from './world-training/world-tokenizer.js';
 import { type TrainedVae, polishDecoder, reconstructionMse, roundTripIdentity, trainDecoder, trainVae } from './world-training/vae-stage.js';
 
 const w = parseWorldTraining(process.argv.slice(2));
 
 const tokenizerDir = path.join(w.workDir, 'tokenizer');
 const tokenizer = await timed(w.times, '1-tokenizer', async () => {
-  const words = new Set(worldVocabulary());
-  for (const s of SUBJECTS) words.add(s.identifier);
-  writeWordVocab(tokenizerDir, words);
-  const tok = ClipTokenizer.fromFolder(tokenizerDir);
-  log(`tokenizer: ${words.size} words, vocabulary of ${tok.vocabSize} tokens -> ${tokenizerDir}`);
+  const { tokenizer: tok, words } = worldTokenizer(tokenizerDir);
+  log(`tokenizer: ${words} words, vocabulary of ${tok.vocabSize} tokens -> ${tokenizerDir}`);
   return tok;
 });
 const clipConfig = textClipConfig(tokenizer.vocabSize);
@@ -59,6 +55,9 @@ async function decoderPasses(vae: TrainedVae) {
   if (!w.stagesFrom) await trainDecoder(w, vae);
   await polishDecoder(w, vae);
 }
+function logStageTimes() {
+  log(`stage times (s): ${Object.entries(w.times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+}
 async function logVae(vae: TrainedVae) {
   log(`vae: held-out reconstruction MSE ${fmt(await reconstructionMse(w, vae), 5)} (images in [-1, 1]); identity check on round trips ${JSON.stringify(await roundTripIdentity(w, vae))}`);
 }
@@ -68,7 +67,7 @@ const reused = w.stagesFrom ? reusedStages(w, w.stagesFrom, tokenizer, clipConfi
 const vae = reused?.vae ?? await trainVae(w);
 if (w.decodersOnly) {
   await decoderPasses(vae);
-  log(`stage times (s): ${Object.entries(w.times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  logStageTimes();
   process.exit(0);
 }
 // A failed child is reported once the UNet is done, not by stopping it.
@@ -86,4 +85,4 @@ if (branch) {
   await logVae(vae);
 }
 await saveAndCheck(w, { vae, unet, text: finalText, tokenizer, tokenizerDir });
-log(`stage times (s): ${Object.entries(w.times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+logStageTimes();

@@ -17,7 +17,7 @@ import { checkAlignment } from './save-and-check.js';
 import { textEncoderWeights, trainTextClip } from './text-encoder-stage.js';
 import { isTextWeight } from './unet-stage.js';
 import { reusedStages } from './reused-stages.js';
-import { trainVae } from './vae-stage.js';
+import { DECODER_PASSES, loadDecoderPass, trainVae } from './vae-stage.js';
 
 const argv = process.argv.slice(2);
 const own = parseArgs(argv, [...WORLD_TRAINING_SWITCHES, 'raw']);
@@ -42,8 +42,7 @@ if (unet.size === 0) throw new Error(`${ckpt} holds no ${raw ? 'parameters' : 'E
 const tokenizer = ClipTokenizer.fromFolder(path.join(w.workDir, 'tokenizer'));
 const clipConfig = textClipConfig(tokenizer.vocabSize);
 const { vae, text } = w.stagesFrom ? reusedStages(w, w.stagesFrom, tokenizer, clipConfig.text) : await ownStages();
-for (const pass of ['vae-decoder', 'vae-decoder-polish'])
-  if (fs.existsSync(path.join(w.workDir, `${pass}.safetensors`))) for (const [k, t] of loadWeights(path.join(w.workDir, `${pass}.safetensors`)).weights) vae.weights.set(k, t);
+for (const pass of DECODER_PASSES) loadDecoderPass(w, vae, pass);
 async function ownStages() {
   for (const f of ['vae.safetensors', 'text-clip.safetensors'])
     if (!fs.existsSync(path.join(w.workDir, f))) throw new Error(`${f} is missing from ${w.workDir}: that stage is not finished`);

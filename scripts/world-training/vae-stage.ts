@@ -113,11 +113,21 @@ export async function polishDecoder(w: WorldTraining, vae: TrainedVae): Promise<
   await decoderStage(w, vae, { name: 'vae-decoder-polish', stage: '2c-decoder-polish', steps: w.opt.polishSteps, lr: 3e-4, subjects: 0.5, seed: w.seed + 7 });
 }
 
-async function decoderStage(w: WorldTraining, vae: TrainedVae, o: { name: string; stage: string; steps: number; lr: number; subjects: number; seed: number }): Promise<void> {
+/** The decoder passes' result files, in the order they train. */
+export const DECODER_PASSES = ['vae-decoder', 'vae-decoder-polish'] as const;
+
+/** Puts a finished decoder pass's weights into `vae`; false when that pass has not finished. */
+export function loadDecoderPass(w: WorldTraining, vae: TrainedVae, name: (typeof DECODER_PASSES)[number]): boolean {
+  const file = path.join(w.workDir, `${name}.safetensors`);
+  if (!fs.existsSync(file)) return false;
+  for (const [k, t] of loadWeights(file).weights) vae.weights.set(k, t);
+  return true;
+}
+
+async function decoderStage(w: WorldTraining, vae: TrainedVae, o: { name: (typeof DECODER_PASSES)[number]; stage: string; steps: number; lr: number; subjects: number; seed: number }): Promise<void> {
   const file = path.join(w.workDir, `${o.name}.safetensors`);
   await timed(w.times, o.stage, async () => {
-    if (fs.existsSync(file)) {
-      for (const [k, t] of loadWeights(file).weights) vae.weights.set(k, t);
+    if (loadDecoderPass(w, vae, o.name)) {
       log(`${o.name}: done earlier (${file})`);
       return;
     }

@@ -5,18 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { writeWordVocab } from '../../src/runtime/diffusion/word-vocab.js';
-import { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
-import { SUBJECTS, worldVocabulary } from '../../src/runtime/world/index.js';
 import { parseWorldTraining, textClipConfig } from '../../scripts/world-training/options.js';
 import { reusedStages } from '../../scripts/world-training/reused-stages.js';
+import { worldTokenizer } from '../../scripts/world-training/world-tokenizer.js';
 
 const EMBEDDED = path.resolve('models/embedded');
-
-function worldTokenizer(dir: string): ClipTokenizer {
-  writeWordVocab(dir, new Set([...worldVocabulary(), ...SUBJECTS.map((s) => s.identifier)]));
-  return ClipTokenizer.fromFolder(dir);
-}
 
 test('--stages-from takes the VAE and the frozen text encoder of a diffusers folder, and no decoder pass by default', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'stages-from-'));
@@ -25,7 +18,7 @@ test('--stages-from takes the VAE and the frozen text encoder of a diffusers fol
   assert.equal(w.opt.polishSteps, 0);
   assert.equal(parseWorldTraining(['--out', out, '--stages-from', EMBEDDED, '--polish-steps', '500']).opt.polishSteps, 500);
   assert.equal(parseWorldTraining(['--out', out]).opt.polishSteps, 3000);
-  const tokenizer = worldTokenizer(path.join(out, 'tok'));
+  const { tokenizer } = worldTokenizer(path.join(out, 'tok'));
   const { vae, text } = reusedStages(w, EMBEDDED, tokenizer, textClipConfig(tokenizer.vocabSize).text);
   assert.equal(vae.config.latentChannels, 8);
   assert.ok(vae.config.scalingFactor > 0.5 && vae.config.scalingFactor < 2, `scaling factor ${vae.config.scalingFactor}`);
@@ -36,7 +29,7 @@ test('--stages-from takes the VAE and the frozen text encoder of a diffusers fol
 
 test('--stages-from refuses a folder whose VAE or text encoder this run would not have built', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'stages-from-'));
-  const tokenizer = worldTokenizer(path.join(out, 'tok'));
+  const { tokenizer } = worldTokenizer(path.join(out, 'tok'));
   const w = parseWorldTraining(['--out', out, '--latent-channels', '4']);
   assert.throws(() => reusedStages(w, EMBEDDED, tokenizer, textClipConfig(tokenizer.vocabSize).text), /latent channels is 8, this run's would be 4/);
   const wide = { ...textClipConfig(tokenizer.vocabSize).text, layers: 4 };
