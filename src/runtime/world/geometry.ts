@@ -93,11 +93,11 @@ export function shapeOutline(shape: Shape, p: Placement): [number, number][] {
   return OUTLINES[shape].map(([x, y]) => toWorld(p, x, y));
 }
 
-/** Where a plushie's ears and eyes sit on each body (local units). */
+/** Where a plushie's ears and eyes sit on each body (local units): a triangle's eyes high enough to clear a scarf. */
 export const PLUSHIE_PARTS: Record<PlushieBody, { ears: Pt; earRadius: number; eyes: Pt; eyeRadius: number }> = {
   circle: { ears: [0.64, -0.9], earRadius: 0.32, eyes: [0.34, -0.15], eyeRadius: 0.16 },
   square: { ears: [0.56, -1.02], earRadius: 0.3, eyes: [0.34, -0.2], eyeRadius: 0.16 },
-  triangle: { ears: [0.42, -0.86], earRadius: 0.26, eyes: [0.26, -0.05], eyeRadius: 0.15 },
+  triangle: { ears: [0.42, -0.86], earRadius: 0.26, eyes: [0.26, -0.25], eyeRadius: 0.15 },
 };
 
 /** A circle of local radius `radius` at local (lx, ly), as placed (an ellipse when stretched). */
@@ -125,12 +125,15 @@ export function markingRegion(marking: Marking, shape: Shape, p: Placement, body
       // 3 x 3 cells inside a body-colored border, corners and center colored: every white cell is enclosed by the
       // body, so the body still reads as one square.
       return clip((u, v) => Math.max(Math.abs(u), Math.abs(v)) < 0.62 && (Math.floor((u + 0.62) / 0.414) + Math.floor((v + 0.62) / 0.414)) % 2 === 1);
-    case 'stripes':
-      // Two diagonal bands through the center, kept off the ring's edges: four white bars across a ring.
+    case 'stripes': {
+      // Two bands through the center, kept off the ring's edges: four white bars across a ring. Diagonal on a round
+      // ring; on a stretched one they turn toward its long axis, where the ring stays thick enough to hold them.
+      const angle = Math.atan2(p.sy, p.sx), [sin, cos] = [Math.sin(angle), Math.cos(angle)];
       return clip((u, v) => {
         const rr = Math.sqrt(u * u + v * v);
-        return rr > 0.66 && rr < 0.89 && (Math.abs(u - v) < 0.26 || Math.abs(u + v) < 0.26);
+        return rr > 0.66 && rr < 0.89 && (Math.abs(u * sin - v * cos) < 0.184 || Math.abs(u * sin + v * cos) < 0.184);
       });
+    }
     case 'polka-dots':
       return clip((u, v) =>
         ([[-0.38, -0.3], [0.38, -0.3], [0, 0.28]] as const).some(([a, b]) => (u - a) ** 2 + (v - b) ** 2 <= 0.17 * 0.17),

@@ -34,14 +34,15 @@ export function crown({ p, b, r }: ItemContext): Items {
   return front(accessory(union(rect(p.cx - half, top, p.cx + half, base), ...spikes), MAGENTA));
 }
 
-/** The band's height (radii, at least 2 pixels at 32 so that its color reads) and where its middle sits, as a
- * fraction of the body's height from the top: the lower third, whatever the shape. */
+/** The band's height (radii, at least 1.8 pixels at 32: its color still reads, and a small object's markings still
+ * show around it) and where its middle sits, as a fraction of the body's height from the top: the lower third,
+ * whatever the shape. */
 const SCARF_BAND = 0.3;
 const SCARF_AT = 0.6;
 
 export function scarf({ s, shape, p, b, r }: ItemContext): Items {
   if (!s.accessoryColor) throw new Error('a scarf needs its accessoryColor');
-  const y = b.y0 + SCARF_AT * (b.y1 - b.y0), h = Math.max(SCARF_BAND * r, 0.07);
+  const y = b.y0 + SCARF_AT * (b.y1 - b.y0), h = Math.max(SCARF_BAND * r, 0.055);
   // Across the body and no wider (a ring's hole stays open): the body's outline stays whole for the oracle.
   const body = shapeRegion(shape, p);
   const band: Region = { x0: body.x0, x1: body.x1, y0: y - h / 2, y1: y + h / 2, inside: (x, yy) => Math.abs(yy - y) <= h / 2 && body.inside(x, yy) };
