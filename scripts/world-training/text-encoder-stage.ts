@@ -5,7 +5,8 @@
 // is then frozen and becomes the model's text_encoder; the image tower is kept for measurements only.
 // Positives: a caption counts for every image of the batch it is true of (an under-specified caption fits several).
 // Hard negatives (--clip-pairs F): a fraction F of each batch comes as minimal pairs, two scenes alike in everything
-// but the class (two pairs in three) or the activity, so that the contrast cannot be won by color and context alone.
+// but the class (half the pairs), the activity or a scarf's or balloon's color (a quarter each), so that the contrast
+// cannot be won by the object's color and context alone, and the accessory's color word is bound to the accessory.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClipTokenizer } from '../../src/runtime/diffusion/tokenizer.js';
@@ -13,7 +14,7 @@ import { Rng } from '../../src/runtime/onnx/random.js';
 import type { HostTensor } from '../../src/runtime/onnx/tensor.js';
 import { toNchw } from '../../src/runtime/rewards/resample.js';
 import { TinyClipInit, type TinyClipConfig, tinyClipLossGraph } from '../../src/runtime/rewards/tiny-clip.js';
-import { ACTIVITIES, type Activity, type ObjectClass, SHAPES, type Scene, renderScenes, sampleScene } from '../../src/runtime/world/index.js';
+import { ACTIVITIES, COLORED_ACCESSORY_ACTIVITIES, type Activity, type ObjectClass, SHAPES, type Scene, accessoryColorsFor, renderScenes, sampleScene } from '../../src/runtime/world/index.js';
 import { imageBatch } from '../../src/runtime/engine/image.js';
 import { captionHolds } from './caption-truth.js';
 import { loadWeights, log, saveWeights, secs, timed } from './io.js';
@@ -88,18 +89,28 @@ export async function trainTextClip(w: WorldTraining, cfg: TinyClipConfig, token
   });
 }
 
-/** `count` pairs of scenes (flat, pair k at 2k and 2k+1) that differ in the class (two pairs in three; shapes only, so
- * no plushie body comes along) or the activity, everything else, layout jitter included, the same. */
+/** `count` pairs of scenes (flat, pair k at 2k and 2k+1) that differ in the class (half the pairs; shapes only, so no
+ * plushie body comes along), the activity or the accessory's color (a quarter each), everything else, layout jitter
+ * included, the same. */
 function minimalPairs(rng: Rng, count: number): Scene[] {
   const out: Scene[] = [];
   while (out.length < 2 * count) {
-    const swapClass = rng.uniform() < 2 / 3;
-    const a = sampleScene(rng, swapClass ? { objectClass: SHAPES[rng.int(SHAPES.length)] } : {});
-    const other = swapClass
-      ? { objectClass: SHAPES.filter((c) => c !== a.objectClass)[rng.int(SHAPES.length - 1)] as ObjectClass }
-      : { activity: ACTIVITIES.filter((x) => x !== a.activity)[rng.int(ACTIVITIES.length - 1)] as Activity };
+    const kind = rng.uniform();
+    let a: Scene, other: Partial<Scene>;
+    if (kind < 0.5) {
+      a = sampleScene(rng, { objectClass: SHAPES[rng.int(SHAPES.length)] });
+      other = { objectClass: SHAPES.filter((c) => c !== a.objectClass)[rng.int(SHAPES.length - 1)] as ObjectClass, accessoryColor: undefined };
+    } else if (kind < 0.75) {
+      a = sampleScene(rng);
+      other = { activity: ACTIVITIES.filter((x) => x !== a.activity)[rng.int(ACTIVITIES.length - 1)] as Activity, accessoryColor: undefined };
+    } else {
+      a = sampleScene(rng, { activity: COLORED_ACCESSORY_ACTIVITIES[rng.int(COLORED_ACCESSORY_ACTIVITIES.length)] });
+      const colors = accessoryColorsFor(a.color, a.context).filter((c) => c !== a.accessoryColor);
+      if (colors.length === 0) continue;
+      other = { accessoryColor: colors[rng.int(colors.length)] };
+    }
     try {
-      out.push(a, sampleScene(rng, { ...a, ...other, accessoryColor: undefined }, { maxTries: 20 }));
+      out.push(a, sampleScene(rng, { ...a, ...other }, { maxTries: 20 }));
     } catch {
       // The swapped scene does not fit its layout: draw another pair.
     }
