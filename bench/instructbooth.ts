@@ -33,12 +33,8 @@ import { WORLD_RECIPE as R } from '../src/runtime/world/recipe.js';
 import { parsePrompt, SEEN_ACTIVITIES, subjectPrompts, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
 import { activityEvaluator } from './activity-eval.js';
 import { worldDreamBooth } from './world-dreambooth.js';
+import { flag, hasSwitch } from './flags.js';
 
-const args = process.argv.slice(3);
-const flag = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const subjectIds = (flag('subjects') ?? 'checkered-square,dotted-heart,triangle-plushie').split(',');
 const epochs = Number(flag('epochs') ?? R.ddpo.epochs);
 // Overrides for tuning runs (the defaults are the recipe's). A bad one fails here, not after the first DreamBooth.
@@ -64,7 +60,7 @@ if (rewardName !== 'oracle' && rewardName !== 'tiny-clip') throw new Error(`--re
 const pullBack = Number(flag('pull-back') ?? 0.1);
 if (!(pullBack > 0 && pullBack < 1)) throw new Error(`--pull-back ${flag('pull-back')}: a fraction between 0 and 1`);
 const dreamboothSettings = { ...R.dreambooth, steps: Number(flag('db-steps') ?? R.dreambooth.steps), lr: Number(flag('db-lr') ?? R.dreambooth.lr) };
-const ablation = !args.includes('--no-ablation');
+const ablation = !hasSwitch('no-ablation');
 const outDir = path.resolve(flag('out') ?? 'output/bench-instructbooth');
 fs.mkdirSync(outDir, { recursive: true });
 const t0 = performance.now();

@@ -14,12 +14,8 @@ import { loadSdModel } from '../src/runtime/models/sd-model.js';
 import { SdPipeline } from '../src/runtime/models/sd-pipeline.js';
 import { worldSubjectCheck } from '../src/runtime/rewards/evaluate.js';
 import { baseEvaluationCaptions, matchesCore, renderScenes, sampleSubjectScene, SUBJECTS, WorldOracle } from '../src/runtime/world/index.js';
+import { flag } from './flags.js';
 
-const args = process.argv.slice(3);
-const flag = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const modelDir = path.resolve(flag('model') ?? 'models/embedded');
 const model = loadSdModel(modelDir);
 // --vae-weights FILE: a train:world stage's result (vae.safetensors, or a decoder pass's decoder.* tensors) over the

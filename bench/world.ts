@@ -4,7 +4,9 @@
 //   - per activity: for every activity, scenes pinned to it, so that each has enough samples to be measured alone.
 // "alignment" is every claim of the caption at once; the oracle on the true renders of the same captions is the
 // reference run (its ceiling). Last line: JSON {"alignment", "per_activity": {activity: fraction}, ...}.
-//   npm run bench -- world [--model DIR] [--count N] [--per-activity N] [--guidance G] [--steps N]
+//   npm run bench -- world [--model DIR] [--count N] [--per-activity N] [--guidance G] [--steps N] [--misses]
+// --misses: per activity, what its captions' misses got wrong (the claims that failed, and the activity the oracle
+// read where the activity's claim failed).
 import path from 'node:path';
 import { DEFAULT_SAMPLING } from '../src/runtime/diffusion/sampler.js';
 import { Rng } from '../src/runtime/onnx/random.js';
@@ -23,12 +25,10 @@ import {
   type Scene,
   WorldOracle,
 } from '../src/runtime/world/index.js';
+import { flag, hasSwitch } from './flags.js';
+import { imageAt } from '../src/runtime/engine/image.js';
+import { readScene } from '../src/runtime/world/oracle/read-scene.js';
 
-const args = process.argv.slice(3);
-const flag = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const modelDir = path.resolve(flag('model') ?? 'models/embedded');
 const count = Number(flag('count') ?? 256);
 const perActivity = Number(flag('per-activity') ?? 24);
@@ -45,10 +45,16 @@ const oracle = new WorldOracle();
 const pipe = new SdPipeline(loadSdModel(modelDir));
 const t0 = performance.now();
 const results: AlignmentResult[] = [];
+const readActivity = new Map<number, string>();
 for (let k = 0; k < captions.length; k += CHUNK) {
   const prompts = captions.slice(k, k + CHUNK);
   const { images } = await pipe.sample({ prompts, seeds: prompts.map((_, i) => 1000 + k + i), ...sampling });
-  results.push(...oracle.judge(images, prompts));
+  const judged = oracle.judge(images, prompts);
+  results.push(...judged);
+  // The activity read where a pinned caption's activity claim failed (--misses).
+  judged.forEach((r, i) => {
+    if (k + i >= count && r.checks.some((c) => c.requirement.attribute === 'activity' && !c.satisfied)) readActivity.set(k + i, readScene(imageAt(images, i)).activity ?? 'no object');
+  });
   process.stderr.write(`\r${Math.min(k + CHUNK, captions.length)}/${captions.length}`);
 }
 process.stderr.write('\n');
@@ -79,6 +85,17 @@ ACTIVITIES.forEach((a, i) => {
   per[a] = r3(rate(results.slice(at, at + perActivity)));
   console.log(`| ${a} | ${per[a].toFixed(3)} | ${rate(reference.slice(at, at + perActivity)).toFixed(3)} |`);
 });
+if (hasSwitch('misses')) {
+  const counts = (xs: string[]) => Object.entries(xs.reduce<Record<string, number>>((o, x) => ({ ...o, [x]: (o[x] ?? 0) + 1 }), {}))
+    .sort((a, b) => b[1] - a[1]).map(([x, n]) => `${x} ${n}`).join(', ');
+  console.log('\n| activity | misses | claims failed | activity read instead |\n|---|---|---|---|');
+  ACTIVITIES.forEach((a, i) => {
+    const at = count + i * perActivity;
+    const missed = results.slice(at, at + perActivity).map((r, j) => ({ r, j: at + j })).filter(({ r }) => !r.matches);
+    const failed = missed.flatMap(({ r }) => r.checks.filter((c) => !c.satisfied).map((c) => String(c.requirement.attribute)));
+    console.log(`| ${a} | ${missed.length} | ${counts(failed)} | ${counts(missed.flatMap(({ j }) => readActivity.get(j) ?? []))} |`);
+  });
+}
 const worst = Object.entries(per).reduce((a, b) => (b[1] < a[1] ? b : a));
 console.log(`\nworst activity: ${worst[0]} ${worst[1].toFixed(3)}`);
 console.log(JSON.stringify({ alignment: r3(rate(g)), reference: r3(rate(gRef)), core: r3(core(g)), per_activity: per, captions: captions.length, seconds: Number(seconds.toFixed(1)) }));

@@ -9,7 +9,7 @@ import { WorldOracle } from '../../src/runtime/world/oracle/oracle.js';
 import { promptSetOptions, subjectPrompts } from '../../src/runtime/world/prompts.js';
 import { renderScenes } from '../../src/runtime/world/render.js';
 import { sampleScene } from '../../src/runtime/world/sample.js';
-import { SUBJECTS, sampleSubjectScene, subjectById, subjectReferences } from '../../src/runtime/world/subjects.js';
+import { SUBJECTS, type Subject, sampleSubjectScene, subjectById, subjectReferences } from '../../src/runtime/world/subjects.js';
 
 const oracle = new WorldOracle();
 
@@ -40,11 +40,16 @@ for (const s of SUBJECTS)
 // The ceiling of every identity measure (bench vae, DreamBooth's subject check). A small outlined star once read as a
 // white object under a yellow scarf (0.87 of its scenes passed); what still fails is what the renderer leaves unseen
 // (markings under a small object's scarf).
+/** The fraction of `count` true renders of the subject in random scenes (some of it pinned) that pass its check. */
+function identityPassRate(s: Subject, seed: number, count: number, pinned: Parameters<typeof sampleSubjectScene>[2] = {}): number {
+  const rng = new Rng(seed);
+  const images = renderScenes(Array.from({ length: count }, () => sampleSubjectScene(s, rng, pinned)));
+  return oracle.identity(images, s).filter((x) => x.matches).length / images.count;
+}
+
 test('each subject passes its identity check on at least 0.9 of its true renders in random scenes', () => {
   for (const s of SUBJECTS) {
-    const rng = new Rng(5);
-    const images = renderScenes(Array.from({ length: 200 }, () => sampleSubjectScene(s, rng)));
-    const passed = oracle.identity(images, s).filter((x) => x.matches).length / images.count;
+    const passed = identityPassRate(s, 5, 200);
     assert.ok(passed >= 0.9, `${s.id}: ${passed}`);
   }
 });
@@ -52,14 +57,9 @@ test('each subject passes its identity check on at least 0.9 of its true renders
 // Two scenes the renderer once hid a subject in: a triangle plushie's scarf covered its eyes (it read as a triangle:
 // 1 of 36 large ones passed), and a small ring stretched tall left its diagonal stripes no room (9 of 40 passed).
 test('a scarf leaves a triangle plushie its eyes, and a stretched ring keeps its stripes', () => {
-  const passRate = (id: string, pinned: Parameters<typeof sampleSubjectScene>[2]) => {
-    const s = subjectById(id), rng = new Rng(11);
-    const images = renderScenes(Array.from({ length: 60 }, () => sampleSubjectScene(s, rng, pinned)));
-    return oracle.identity(images, s).filter((x) => x.matches).length / images.count;
-  };
-  const plushie = passRate('triangle-plushie', { activity: 'scarf', size: 'large' });
+  const plushie = identityPassRate(subjectById('triangle-plushie'), 11, 60, { activity: 'scarf', size: 'large' });
   assert.ok(plushie >= 0.9, `triangle plushie wearing a scarf: ${plushie}`);
-  const ring = passRate('striped-ring', { activity: 'stretched-tall', size: 'small' });
+  const ring = identityPassRate(subjectById('striped-ring'), 11, 60, { activity: 'stretched-tall', size: 'small' });
   assert.ok(ring >= 0.75, `small striped ring stretched tall: ${ring}`);
 });
 
