@@ -5,7 +5,7 @@
 // Last line: JSON {"identity": the round trips' identity check over every subject, "kept": the same among images
 // whose true render passes it, "alignment": round trip,
 // "reference": true renders, "subjects": {id: [round trip, true]}}.
-//   npm run bench -- vae [--model DIR] [--vae-weights FILE] [--per-subject N]
+//   npm run bench -- vae [--model DIR] [--vae-weights FILE[,FILE...]] [--per-subject N]
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeSafetensors } from '../src/runtime/engine/safetensors.js';
@@ -18,13 +18,13 @@ import { flag } from './flags.js';
 
 const modelDir = path.resolve(flag('model') ?? 'models/embedded');
 const model = loadSdModel(modelDir);
-// --vae-weights FILE: a train:world stage's result (vae.safetensors, or a decoder pass's decoder.* tensors) over the
-// model's VAE, so that a stage is measured without building a model folder around it.
+// --vae-weights FILE[,FILE...]: train:world stages' results (vae.safetensors, then a decoder pass's decoder.* tensors)
+// over the model's VAE, in order, so that a stage is measured without building a model folder around it.
 const overlay = flag('vae-weights');
-if (overlay) {
-  const { tensors, metadata } = decodeSafetensors(fs.readFileSync(overlay), overlay);
+for (const file of overlay?.split(',') ?? []) {
+  const { tensors, metadata } = decodeSafetensors(fs.readFileSync(file), file);
   for (const [k, t] of Object.entries(tensors)) {
-    if (!model.vae.weights.has(k)) throw new Error(`${overlay}: ${k} is not a weight of ${modelDir}'s VAE`);
+    if (!model.vae.weights.has(k)) throw new Error(`${file}: ${k} is not a weight of ${modelDir}'s VAE`);
     model.vae.weights.set(k, t);
   }
   if (metadata.scalingFactor) model.vae.config.scalingFactor = Number(metadata.scalingFactor);

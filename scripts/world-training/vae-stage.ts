@@ -15,6 +15,7 @@ import { GraphBuilder } from '../../src/runtime/onnx/builder.js';
 import * as op from '../../src/runtime/onnx/ops/index.js';
 import { RandomInit, WeightsSource } from '../../src/runtime/onnx/params.js';
 import { SUBJECTS, baseTrainingCaptions, baseTrainingExamples, renderScenes, sampleSubjectScene } from '../../src/runtime/world/index.js';
+import { detailWeights } from './detail-weights.js';
 import { f32, fmt, loadWeights, log, pickImages, saveWeights, secs, timed } from './io.js';
 import type { WorldTraining } from './options.js';
 import { trainStage } from './train-stage.js';
@@ -98,9 +99,10 @@ export async function trainVae(w: WorldTraining): Promise<TrainedVae> {
 }
 
 /** The decoder alone, on the frozen encoder's posterior means plus a little noise (the UNet's latents are not exact),
- * with L2 + 0.1 L1 (L1 keeps edges). Updates `vae.weights` in place. */
+ * with L2 + 0.1 L1 (L1 keeps edges), each pixel's terms weighted by `detail` (detail-weights.ts) where it is above 0.
+ * Updates `vae.weights` in place. */
 export async function trainDecoder(w: WorldTraining, vae: TrainedVae): Promise<void> {
-  await decoderStage(w, vae, { name: 'vae-decoder', stage: '2b-decoder', steps: w.opt.decoderSteps, lr: 1e-3, subjects: 0.3, seed: w.seed });
+  await decoderStage(w, vae, { name: 'vae-decoder', stage: '2b-decoder', steps: w.opt.decoderSteps, lr: 1e-3, subjects: 0.3, seed: w.seed, detail: 0 });
 }
 
 /**
@@ -110,7 +112,7 @@ export async function trainDecoder(w: WorldTraining, vae: TrainedVae): Promise<v
  */
 export async function polishDecoder(w: WorldTraining, vae: TrainedVae): Promise<void> {
   if (w.opt.polishSteps === 0) return;
-  await decoderStage(w, vae, { name: 'vae-decoder-polish', stage: '2c-decoder-polish', steps: w.opt.polishSteps, lr: 3e-4, subjects: 0.5, seed: w.seed + 7 });
+  await decoderStage(w, vae, { name: 'vae-decoder-polish', stage: '2c-decoder-polish', steps: w.opt.polishSteps, lr: 3e-4, subjects: 0.5, seed: w.seed + 7, detail: w.opt.decoderDetail });
 }
 
 /** The decoder passes' result files, in the order they train. */
@@ -124,7 +126,7 @@ export function loadDecoderPass(w: WorldTraining, vae: TrainedVae, name: (typeof
   return true;
 }
 
-async function decoderStage(w: WorldTraining, vae: TrainedVae, o: { name: (typeof DECODER_PASSES)[number]; stage: string; steps: number; lr: number; subjects: number; seed: number }): Promise<void> {
+async function decoderStage(w: WorldTraining, vae: TrainedVae, o: { name: (typeof DECODER_PASSES)[number]; stage: string; steps: number; lr: number; subjects: number; seed: number; detail: number }): Promise<void> {
   const file = path.join(w.workDir, `${o.name}.safetensors`);
   await timed(w.times, o.stage, async () => {
     if (loadDecoderPass(w, vae, o.name)) {
@@ -154,7 +156,9 @@ async function decoderStage(w: WorldTraining, vae: TrainedVae, o: { name: (typeo
         const z = b.input('z', [B, C, lat, lat]);
         const x = b.input('x', [B, 3, RES, RES]);
         const d = op.sub(vaeDecode({ b, params }, vae.config, z), x);
-        return { graph: b, loss: b.output(op.add(op.mean(op.mul(d, d)), op.mul(op.mean(op.abs(d)), 0.1)), 'loss').name };
+        const wt = o.detail > 0 ? b.input('w', [B, 1, RES, RES]) : undefined;
+        const weigh = (t: typeof d) => (wt ? op.mul(t, wt) : t);
+        return { graph: b, loss: b.output(op.add(op.mean(weigh(op.mul(d, d))), op.mul(op.mean(weigh(op.abs(d))), 0.1)), 'loss').name };
       },
       feeds: (step) => {
         const r = new Rng(o.seed * 1_000_003 + 777_000 + step);
@@ -162,7 +166,8 @@ async function decoderStage(w: WorldTraining, vae: TrainedVae, o: { name: (typeo
         const z = new Float32Array(B * L);
         idx.forEach((k, i) => z.set(means.subarray(k * L, (k + 1) * L), i * L));
         for (let i = 0; i < z.length; i++) z[i] += sigma * r.normal();
-        return { z: f32([B, C, lat, lat], z), x: pickImages(images, idx) };
+        const x = pickImages(images, idx);
+        return { z: f32([B, C, lat, lat], z), x, ...(o.detail > 0 ? { w: detailWeights(x, o.detail) } : {}) };
       },
     });
     saveWeights(file, weights);
