@@ -20,10 +20,8 @@ export const POSITION_CENTER = {
 /** Bouncing: the object rests a little lower and is drawn this much higher, above its shadow. */
 export const BOUNCE_REST_DROP = 0.07;
 export const BOUNCE_LIFT = 0.15;
-/** Twin copies sit this far either side of the position (at least TWIN_SPREAD radii): a radius apart, so that the
- * model does not join them into one object stretched wide. */
-export const TWIN_OFFSET = 0.22;
-export const TWIN_SPREAD = 1.5;
+/** Twin copies sit this far either side of the position (at least 1.25 radii). */
+export const TWIN_OFFSET = 0.19;
 export const STRETCH = { 'stretched-wide': [1.45, 0.62], 'stretched-tall': [0.62, 1.45] } as const;
 /** Baby: half the size, its outline this far right of the object's (two pixels at 32, so that blur does not join
  * them), bottoms level; the object moves left by BABY_SHIFT radii so that the pair stays around the position. */
@@ -62,7 +60,7 @@ export function placements(s: Scene): Placement[] {
   const [sx, sy] = s.activity === 'stretched-wide' || s.activity === 'stretched-tall' ? STRETCH[s.activity] : [1, 1];
   const base: Placement = { cx, cy, r, sx, sy, rotation: (s.jitter.rotation * Math.PI) / 180 };
   if (s.activity === 'bouncing') return [{ ...base, cy: cy + BOUNCE_REST_DROP - BOUNCE_LIFT }];
-  if (s.activity === 'twin') return [{ ...base, cx: cx - Math.max(TWIN_OFFSET, TWIN_SPREAD * r) }, { ...base, cx: cx + Math.max(TWIN_OFFSET, TWIN_SPREAD * r) }];
+  if (s.activity === 'twin') return [{ ...base, cx: cx - Math.max(TWIN_OFFSET, 1.25 * r) }, { ...base, cx: cx + Math.max(TWIN_OFFSET, 1.25 * r) }];
   if (s.activity === 'baby') {
     const main = { ...base, cx: cx - BABY_SHIFT * r };
     const b = boxOfPoints(shapeOutline(bodyShape(s), main));

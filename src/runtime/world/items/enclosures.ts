@@ -1,6 +1,6 @@
-// The "in" family: something around the body. A cage's black bars (behind the object, so it stays whole, and clear
-// of its outline), an open brown box behind the lower half with its flaps up, a thin magenta bubble, a thick brown
-// picture frame with the background showing between it and the object.
+// The "in" family: something around the body. A cage's black bars (behind the object, so it stays whole), an open
+// brown box behind the lower half with its flaps up, a thin magenta bubble, a thick brown picture frame with the
+// background showing between it and the object.
 import { OUTLINES, PLUSHIE_PARTS, RING_HOLE, type Placement, toWorld } from '../geometry.js';
 import { BLACK, BROWN, MAGENTA } from '../palette.js';
 import { BAR_WIDTH, type Box, joinBoxes } from '../parts.js';
@@ -18,13 +18,11 @@ export function clearOfHole(c: ItemContext, region: Region): Region {
 
 export function cage(c: ItemContext): Items {
   const f = figureBox(c);
-  // Clear of the outline, with one middle bar: bars that touch the object or cross it at its quarters made the model
-  // lose its class (a star or cross came back round).
-  const m = 0.16 * c.r + 0.03, t = BAR_WIDTH / 2;
+  const m = 0.1 * c.r + 0.02, t = BAR_WIDTH / 2;
   const [X0, Y0, X1, Y1] = [f.x0 - m, f.y0 - m, f.x1 + m, f.y1 + m];
   const bars: Region[] = [rect(X0 - t, Y0 - t, X1 + t, Y0 + t), rect(X0 - t, Y1 - t, X1 + t, Y1 + t)];
-  for (let k = 0; k <= 2; k++) {
-    const x = X0 + (k * (X1 - X0)) / 2;
+  for (let k = 0; k <= 4; k++) {
+    const x = X0 + (k * (X1 - X0)) / 4;
     bars.push(rect(x - t, Y0 - t, x + t, Y1 + t));
   }
   return behind(accessory(union(...bars), BLACK));

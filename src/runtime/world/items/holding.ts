@@ -31,8 +31,7 @@ const line = (g: Grip, x: number, y: number) => capsule(g.hand[0], g.hand[1], x,
 export function balloon(c: ItemContext): Items {
   if (!c.s.accessoryColor) throw new Error('a balloon needs its accessoryColor');
   const g = grip(c);
-  // Big enough that its color reads at 32 pixels (a smaller one came back magenta, a flower's color).
-  const ry = Math.max(0.6 * c.r, 0.09), rx = 0.85 * ry;
+  const ry = Math.max(0.5 * c.r, 0.07), rx = 0.85 * ry;
   const [x, y] = [g.right + rx + 0.02, g.top - 0.3 * ry];
   return front(accessory(line(g, x, y + ry), BLACK), accessory(ellipse(x, y, rx, ry), OBJECT_RGB[c.s.accessoryColor]));
 }
