@@ -72,7 +72,7 @@ export function parseWorldTraining(argv: string[]): WorldTraining {
       vaeSteps: num('vae-steps', 2100, 100),
       decoderSteps: num('decoder-steps', 2500, 100),
       polishSteps: num('polish-steps', stagesFrom ? 0 : 6000, stagesFrom ? 0 : 100),
-      decoderDetail: num('decoder-detail', 4, 4),
+      decoderDetail: num('decoder-detail', 0, 0),
       vaeBatch: num('vae-batch', 32, 16),
       vaeImages: num('vae-images', 40000, 1000),
       clipSteps: num('clip-steps', 1000, 60),

@@ -18,7 +18,6 @@ test('--stages-from takes the VAE and the frozen text encoder of a diffusers fol
   assert.equal(w.opt.polishSteps, 0);
   assert.equal(parseWorldTraining(['--out', out, '--stages-from', EMBEDDED, '--polish-steps', '500']).opt.polishSteps, 500);
   assert.equal(parseWorldTraining(['--out', out]).opt.polishSteps, 6000);
-  assert.equal(parseWorldTraining(['--out', out]).opt.decoderDetail, 4);
   const { tokenizer } = worldTokenizer(path.join(out, 'tok'));
   const { vae, text } = reusedStages(w, EMBEDDED, tokenizer, textClipConfig(tokenizer.vocabSize).text);
   assert.equal(vae.config.latentChannels, 8);
