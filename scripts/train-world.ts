@@ -11,13 +11,13 @@
 // steps (parameters and optimizer state), so rerunning the same command continues where it stopped.
 //
 // Options: --out DIR (models/embedded), --quick (a smoke run: a few hundred steps in all), --fresh (ignore earlier
-// checkpoints), --seed N, --vae-steps N, --decoder-steps N, --polish-steps N, --decoder-detail X (0: the second
-// decoder pass's weight on pixels that stand out, detail-weights.ts; 4 measured better, docs/world-v2.md),
-// --vae-batch N, --vae-images N, --clip-steps N, --clip-batch N, --clip-images N, --clip-pairs F (0.5: the fraction of each text-CLIP batch in minimal
-// pairs), --unet-steps N, --unet-batch N, --examples N (UNet training scenes), --eval N, --ckpt-every N, --log-every N,
-// --latent-channels N (8), --unet-channels A,B,C (48,64,96: the UNet's width per level), --train-text (the text encoder
-// trains with the UNet, as v1's did: a diagnostic), --stages-from DIR (the VAE and text encoder of the diffusers folder
-// DIR: only the UNet trains, and the decoder when --polish-steps is given).
+// checkpoints), --seed N, --vae-steps N, --decoder-steps N, --polish-steps N, --decoder-detail X (0: the second decoder
+// pass's weight on pixels that stand out, detail-weights.ts; 4 measured better, docs/world-v2.md), --vae-batch N,
+// --vae-images N, --clip-steps N, --clip-batch N, --clip-images N, --clip-pairs F (0.5: the fraction of each text-CLIP
+// batch in minimal pairs), --unet-steps N, --unet-batch N, --examples N (UNet training scenes), --eval N, --ckpt-every
+// N, --log-every N, --latent-channels N (8), --unet-channels A,B,C (48,64,96: the UNet's width per level), --train-text
+// (the text encoder trains with the UNet, as v1's did: a diagnostic), --stages-from DIR (the VAE and text encoder of
+// the diffusers folder DIR: only the UNet trains, and the decoder when --polish-steps is given).
 import path from 'node:path';
 import { vaeParamShapes } from '../src/runtime/models/vae.js';
 import { unetParamShapes } from '../src/runtime/models/unet.js';
