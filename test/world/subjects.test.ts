@@ -37,9 +37,6 @@ for (const s of SUBJECTS)
     assert.ok(oracle.identity(plain, s).every((x) => !x.matches));
   });
 
-// The ceiling of every identity measure (bench vae, DreamBooth's subject check). A small outlined star once read as a
-// white object under a yellow scarf (0.87 of its scenes passed); what still fails is what the renderer leaves unseen
-// (markings under a small object's scarf).
 /** The fraction of `count` true renders of the subject in random scenes (some of it pinned) that pass its check. */
 function identityPassRate(s: Subject, seed: number, count: number, pinned: Parameters<typeof sampleSubjectScene>[2] = {}): number {
   const rng = new Rng(seed);
@@ -47,6 +44,9 @@ function identityPassRate(s: Subject, seed: number, count: number, pinned: Param
   return oracle.identity(images, s).filter((x) => x.matches).length / images.count;
 }
 
+// The ceiling of every identity measure (bench vae, DreamBooth's subject check). A small outlined star once read as a
+// white object under a yellow scarf (0.87 of its scenes passed); what still fails is what the renderer leaves unseen
+// (markings under a small object's scarf).
 test('each subject passes its identity check on at least 0.9 of its true renders in random scenes', () => {
   for (const s of SUBJECTS) {
     const passed = identityPassRate(s, 5, 200);
